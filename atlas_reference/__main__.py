@@ -1,0 +1,3 @@
+from atlas_reference.cli import main
+
+raise SystemExit(main())

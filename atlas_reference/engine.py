@@ -1,0 +1,91 @@
+"""The inference engine: llama.cpp's own server, embedded through xllamacpp.
+
+Its HTTP listener is bound to 127.0.0.1 on a free port and never exposed; the public front
+(``app.py``) talks to it with an async httpx client. Inference, batching and slots are
+llama.cpp's; this module only starts it, measures it and tokenizes for the memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+log = logging.getLogger("atlas.engine")
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    model_name: str
+    model_path: Path
+    context_length: int
+    embedding_length: int
+
+
+class Engine:
+    """One embedded llama.cpp server and an async client to its private listener."""
+
+    def __init__(self, model: Path, *, ctx_size: int, parallel: int, threads: int | None,
+                 gpu_layers: int) -> None:
+        import xllamacpp as xlc  # heavy native import, only when a server really starts
+
+        params = xlc.CommonParams()
+        params.model.path = str(model)
+        params.model_alias = {model.stem}
+        params.n_ctx = ctx_size  # as llama-server: the total, split across the slots
+        params.n_parallel = parallel
+        params.n_gpu_layers = gpu_layers
+        params.hostnames = ["127.0.0.1"]
+        params.port = 0
+        if threads:
+            params.cpuparams.n_threads = threads
+            params.cpuparams_batch.n_threads = threads
+        self._server = xlc.Server(params)
+        self.base_url: str = self._server.listening_address.rstrip("/")
+        self.model_name = model.stem
+        self.client = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(None, connect=5.0),
+            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
+        )
+        log.info("engine listening privately on %s", self.base_url)
+
+    def warm_up(self, tokens: int) -> float:
+        """Generate a short text and return the measured generation rate in tokens/s."""
+        started = time.perf_counter()
+        response = httpx.post(
+            f"{self.base_url}/v1/completions",
+            json={"prompt": "The quick brown fox", "max_tokens": tokens, "temperature": 0,
+                  "ignore_eos": True},
+            timeout=120,
+        )
+        response.raise_for_status()
+        body = response.json()
+        rate = float(body.get("timings", {}).get("predicted_per_second") or 0.0)
+        if rate <= 0:  # an engine without timings: fall back to wall-clock
+            completion_tokens = body.get("usage", {}).get("completion_tokens", 0)
+            rate = completion_tokens / max(time.perf_counter() - started, 1e-6)
+        return rate
+
+    async def tokenize(self, text: str) -> list[int]:
+        response = await self.client.post("/tokenize", json={"content": text})
+        response.raise_for_status()
+        return list(response.json()["tokens"])
+
+    async def chat_prompt(self, body: dict) -> str:
+        """The prompt text llama.cpp renders from chat messages with the model's template."""
+        response = await self.client.post(
+            "/apply-template", json={"messages": body.get("messages", [])}
+        )
+        response.raise_for_status()
+        return str(response.json().get("prompt", ""))
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    def stop(self) -> None:
+        # Dropping the server object stops llama.cpp's main loop and frees the model.
+        self._server = None

@@ -312,6 +312,15 @@ async def _load(state: ServerState, on_failure: Callable[[], None]) -> None:
         on_failure()
 
 
+class _GracefulServer(uvicorn.Server):
+    """uvicorn re-raises SIGTERM after its graceful shutdown, which ends the process with -15;
+    the contract's graceful shutdown exits 0, so the signal is consumed once handled."""
+
+    def handle_exit(self, sig: int, frame) -> None:
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()
+
+
 def serve(settings: ServerSettings) -> int:
     """Run until SIGTERM or SIGINT; exit 0 after a graceful shutdown, 1 if start-up failed."""
     state = ServerState(settings)
@@ -326,7 +335,7 @@ def serve(settings: ServerSettings) -> int:
         log_level="warning", access_log=False,  # no access log: nothing can leak a key
         timeout_graceful_shutdown=int(settings.shutdown_timeout_s), lifespan="on",
     )
-    server = uvicorn.Server(config)
+    server = _GracefulServer(config)
     log.info("listening on http://%s:%d (atlas=%s)", settings.host, settings.port, settings.atlas)
     server.run()
     return 1 if state.failure else 0

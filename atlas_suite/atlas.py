@@ -1,0 +1,123 @@
+"""The server's API in domain words, for declarative steps: completions, memory, status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from atlas_suite.http import ApiClient, Exchange, StreamResult
+from atlas_suite.server import ManagedServer
+
+SMALL_MAX_TOKENS = 8  # 2 CPU cores: keep generations short so the whole run stays fast
+
+
+class ApiError(AssertionError):
+    """The server answered an error where the scenario expected success."""
+
+
+def expect_ok(exchange: Exchange, doing: str) -> Any:
+    """The JSON body of a 2xx answer, or a failure that says what the server answered."""
+    if not 200 <= exchange.status < 300:
+        raise ApiError(f"expected the server to {doing}, but it answered HTTP {exchange.status}: "
+                       f"{exchange.text[:600]}")
+    return exchange.json()
+
+
+def atlas_extension(enabled: bool = True, **fields: Any) -> dict[str, Any]:
+    return {"enabled": enabled, **{k: v for k, v in fields.items() if v is not None}}
+
+
+class AtlasApi:
+    """Domain calls on the scenario's client; every call is recorded as the last response."""
+
+    def __init__(self, http: ApiClient, server: ManagedServer) -> None:
+        self.http = http
+        self.server = server
+
+    # -- OpenAI ---------------------------------------------------------------------------
+    def model_id(self) -> str:
+        if "model_id" not in self.server.cache:
+            models = expect_ok(self.http.get("/v1/models"), "list its models")
+            self.server.cache["model_id"] = models["data"][0]["id"]
+        return str(self.server.cache["model_id"])
+
+    def completion_body(self, prompt: str, *, chat: bool = False,
+                        max_tokens: int = SMALL_MAX_TOKENS, atlas: dict[str, Any] | None = None,
+                        stream: bool = False) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": self.model_id(), "max_tokens": max_tokens,
+                                "temperature": 0, "seed": 42}
+        if chat:
+            body["messages"] = [{"role": "user", "content": prompt}]
+        else:
+            body["prompt"] = prompt
+        if atlas is not None:
+            body["atlas"] = atlas
+        if stream:
+            body["stream"] = True
+        return body
+
+    @staticmethod
+    def completion_path(chat: bool) -> str:
+        return "/v1/chat/completions" if chat else "/v1/completions"
+
+    def complete(self, prompt: str, *, chat: bool = False, **options: Any) -> Exchange:
+        return self.http.post(self.completion_path(chat),
+                              self.completion_body(prompt, chat=chat, **options))
+
+    def complete_streaming(self, prompt: str, *, chat: bool = False, **options: Any
+                           ) -> StreamResult:
+        body = self.completion_body(prompt, chat=chat, stream=True, **options)
+        return self.http.stream(self.completion_path(chat), body)
+
+    def read_text(self, text: str, memory: str | None = None, **atlas: Any) -> dict[str, Any]:
+        """Send ``text`` through an ATLAS completion; answers the response's atlas block."""
+        extension = atlas_extension(memory_file=memory, **atlas)
+        body = expect_ok(self.complete(text, atlas=extension),
+                         "answer a completion with ATLAS enabled")
+        if "atlas" not in body:
+            raise ApiError(f"expected an atlas block in the completion, got {body}")
+        return body["atlas"]
+
+    # -- ATLAS status and configuration ---------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        return expect_ok(self.http.get("/v1/atlas/status"), "report its status")
+
+    def fingerprint(self) -> str:
+        return str(self.status()["memory"]["fingerprint"])
+
+    def config(self) -> dict[str, Any]:
+        return expect_ok(self.http.get("/v1/atlas/config"), "report its configuration")
+
+    def set_config(self, changes: dict[str, Any]) -> Exchange:
+        return self.http.post("/v1/atlas/config", changes)
+
+    def metrics(self) -> dict[str, Any]:
+        return expect_ok(self.http.get("/v1/atlas/metrics"), "report its metrics")
+
+    # -- memory files ---------------------------------------------------------------------
+    def save(self, filename: str, memory: str | None = None) -> Exchange:
+        return self.http.post("/v1/atlas/memory/save", _memory_body(filename, memory))
+
+    def load(self, filename: str, memory: str | None = None) -> Exchange:
+        return self.http.post("/v1/atlas/memory/load", _memory_body(filename, memory))
+
+    def delete(self, filename: str) -> Exchange:
+        return self.http.post("/v1/atlas/memory/delete", {"filename": filename})
+
+    def reset(self, memory: str | None = None) -> Exchange:
+        return self.http.post("/v1/atlas/memory/reset", {"memory": memory} if memory else {})
+
+    def list_files(self) -> dict[str, str | int | float]:
+        """name -> bytes for every memory file the server lists."""
+        listing = expect_ok(self.http.get("/v1/atlas/memory/list"), "list its memory files")
+        return {entry["name"]: entry["bytes"] for entry in listing["data"]}
+
+    def memory_fingerprint(self, memory: str) -> str:
+        """The fingerprint of a named memory, read by saving it to a scratch file."""
+        scratch = f"probe-{memory}" if memory.endswith(".atlas") else f"probe-{memory}.atlas"
+        saved = expect_ok(self.save(scratch, memory), f'save the memory "{memory}"')
+        self.delete(scratch)
+        return str(saved["fingerprint"])
+
+
+def _memory_body(filename: str, memory: str | None) -> dict[str, Any]:
+    return {"filename": filename, **({"memory": memory} if memory else {})}

@@ -1,0 +1,170 @@
+"""HTTP for steps: one client per scenario that remembers every exchange it made."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+DEFAULT_TIMEOUT_S = 120.0
+
+
+class NotJson(AssertionError):
+    """The response body was expected to be JSON but was not."""
+
+
+@dataclass
+class Exchange:
+    """One request and its answer, kept for later checks (e.g. "the key never appears")."""
+
+    method: str
+    path: str
+    status: int
+    headers: dict[str, str]
+    text: str
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            raise NotJson(f"expected a JSON body, got {describe_text(self.status, self.text)}"
+                          ) from None
+
+
+@dataclass
+class StreamResult:
+    """A server-sent-event stream read to the end: the JSON chunks and whether [DONE] came."""
+
+    status: int
+    headers: dict[str, str]
+    chunks: list[dict[str, Any]] = field(default_factory=list)
+    done: bool = False
+    raw: list[str] = field(default_factory=list)
+
+    def last_chunk(self) -> dict[str, Any] | None:
+        return self.chunks[-1] if self.chunks else None
+
+
+def describe_text(status: int, text: str, limit: int = 600) -> str:
+    body = text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
+    return f"HTTP {status} {body}"
+
+
+def parse_sse_lines(lines: Iterator[str]) -> Iterator[dict[str, Any] | str]:
+    """Yield each ``data:`` payload: a dict for JSON, the string "[DONE]" at the end."""
+    for line in lines:
+        if not line.startswith("data:"):
+            continue
+        payload = line[len("data:"):].strip()
+        if payload == "[DONE]":
+            yield "[DONE]"
+            return
+        yield json.loads(payload)
+
+
+class ApiClient:
+    """A ``requests`` session bound to the current server, with an optional API key."""
+
+    def __init__(self, base_url: str = "", timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout_s = timeout_s
+        self.session = requests.Session()
+        self.headers: dict[str, str] = {}
+        self.exchanges: list[Exchange] = []
+
+    # -- configuration ------------------------------------------------------------------
+    def use_api_key(self, key: str | None, header: str = "Authorization") -> None:
+        """Send ``key`` on every request (Bearer in Authorization, or raw in another header)."""
+        self.headers.pop("Authorization", None)
+        self.headers.pop("X-Api-Key", None)
+        if key is None:
+            return
+        self.headers[header] = f"Bearer {key}" if header.lower() == "authorization" else key
+
+    def url(self, path: str) -> str:
+        if not self.base_url:
+            raise RuntimeError("no server yet: a Given step must start or pick one first")
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    # -- requests -----------------------------------------------------------------------
+    @property
+    def last(self) -> Exchange:
+        if not self.exchanges:
+            raise AssertionError("no request has been sent in this scenario yet")
+        return self.exchanges[-1]
+
+    def request(self, method: str, path: str, *, json_body: Any = None,
+                body: bytes | str | None = None, headers: dict[str, str] | None = None
+                ) -> Exchange:
+        """Send a request; a JSON body is serialised, a raw ``body`` is sent as it is."""
+        all_headers = dict(self.headers, **(headers or {}))
+        data = body
+        if json_body is not None:
+            data = json.dumps(json_body)
+        if data is not None:
+            all_headers.setdefault("Content-Type", "application/json")
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        reply = self.session.request(method, self.url(path), data=data, headers=all_headers,
+                                     timeout=self.timeout_s)
+        exchange = Exchange(method, path, reply.status_code, dict(reply.headers), reply.text)
+        self.exchanges.append(exchange)
+        return exchange
+
+    def get(self, path: str, **kwargs: Any) -> Exchange:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, json_body: Any = None, **kwargs: Any) -> Exchange:
+        return self.request("POST", path, json_body=json_body, **kwargs)
+
+    def stream(self, path: str, json_body: dict[str, Any]) -> StreamResult:
+        """POST a streaming request and read the whole event stream."""
+        headers = dict(self.headers, **{"Content-Type": "application/json"})
+        with self.session.post(self.url(path), data=json.dumps(json_body), headers=headers,
+                               stream=True, timeout=self.timeout_s) as reply:
+            result = StreamResult(reply.status_code, dict(reply.headers))
+            if reply.status_code != 200:
+                self.exchanges.append(Exchange("POST", path, reply.status_code,
+                                               dict(reply.headers), reply.text))
+                return result
+            lines = (line for line in reply.iter_lines(decode_unicode=True) if line)
+            for event in parse_sse_lines(_recording(lines, result.raw)):
+                if event == "[DONE]":
+                    result.done = True
+                else:
+                    result.chunks.append(event)  # type: ignore[arg-type]
+        self.exchanges.append(Exchange("POST", path, result.status, result.headers,
+                                       "\n".join(result.raw)))
+        return result
+
+    def open_stream_and_hang_up(self, path: str, json_body: dict[str, Any]) -> str:
+        """Start a stream, read its first event, then close the connection (a client leaving)."""
+        session = requests.Session()  # its own connection, so closing it really hangs up
+        headers = dict(self.headers, **{"Content-Type": "application/json"})
+        try:
+            reply = session.post(self.url(path), data=json.dumps(json_body), headers=headers,
+                                 stream=True, timeout=self.timeout_s)
+            first = ""
+            for line in reply.iter_lines(decode_unicode=True):
+                if line and line.startswith("data:"):
+                    first = line
+                    break
+            if reply.status_code != 200 or not first:
+                raise AssertionError(f"expected a stream to start, got HTTP {reply.status_code}")
+            reply.raw.close()
+            reply.close()
+            return first
+        finally:
+            session.close()
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _recording(lines: Iterator[str], sink: list[str]) -> Iterator[str]:
+    for line in lines:
+        sink.append(line)
+        yield line

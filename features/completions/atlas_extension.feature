@@ -1,0 +1,53 @@
+@atlas @completions
+Feature: Completions carry the ATLAS extension
+  With "atlas": {"enabled": true} a completion reads and updates the memory, and the answer
+  says what the memory did in a top-level "atlas" block (in the last chunk when streamed).
+
+  Background:
+    Given the ATLAS server is running
+
+  @smoke
+  Scenario: A text completion with ATLAS reports what the memory did
+    When I POST "/v1/completions" with:
+      """
+      {"prompt": "The lighthouse keeper counted the ships", "max_tokens": 8, "temperature": 0,
+       "atlas": {"enabled": true, "window_size": 64, "blend_ratio": 0.7}}
+      """
+    Then the response status is 200
+    And the response matches the "completion" schema
+    And the JSON at "atlas" matches the "atlas_block" schema
+    And the JSON at "atlas.enabled" is true
+    And the JSON at "atlas.memory" is "default"
+    And the JSON at "atlas.window_size" is 64
+    And the JSON at "atlas.blend_ratio" is 0.7
+    And the JSON at "atlas.tokens_memorized" is greater than 0
+
+  Scenario: A chat completion with ATLAS updates the memory
+    Given I note the memory fingerprint
+    When I send a chat completion with the ATLAS extension enabled
+    Then the response status is 200
+    And the response matches the "chat_completion" schema
+    And the response carries an atlas block that matches its schema
+    And the memory fingerprint has changed
+
+  Scenario: The server's defaults fill in what the request leaves out
+    When I send a text completion with the ATLAS extension enabled
+    Then the atlas block reports the server's default window size and blend ratio
+
+  Scenario: The memory counts the request's tokens
+    Given I note the memory counters
+    When I send a text completion with the ATLAS extension enabled
+    Then the atlas block counts the request's tokens
+    And the memory counters have grown
+
+  Scenario Outline: A streamed <kind> completion carries the atlas block in its last chunk
+    When I stream a <kind> completion with the ATLAS extension enabled
+    Then the stream ends with [DONE]
+    And every chunk matches the "<chunk schema>" schema
+    And the last chunk before [DONE] carries an atlas block that matches its schema
+    And only the last chunk carries an atlas block
+
+    Examples:
+      | kind | chunk schema          |
+      | text | completion_chunk      |
+      | chat | chat_completion_chunk |

@@ -1,0 +1,75 @@
+@atlas @memory
+Feature: Memory files: save, list, load, delete and reset
+  A memory can be written to a named file in the memory folder and read back later: the file
+  holds exactly the memory, so a loaded memory has the fingerprint it had when saved and
+  continues exactly as the original would.
+
+  Background:
+    Given the ATLAS server is running
+
+  @smoke
+  Scenario: A saved memory appears in the list with its size
+    Given the memory has read "The lighthouse keeper counted the ships every night."
+    When I save the memory as "files-listed.atlas"
+    Then the response status is 200
+    And the response matches the "memory_save" schema
+    And the JSON at "filename" is "files-listed.atlas"
+    And the JSON at "memory" is "default"
+    And the saved fingerprint is the memory's current fingerprint
+    And the memory list shows "files-listed.atlas" with the size the save reported
+    And the memory folder holds "files-listed.atlas"
+
+  Scenario: The memory list describes every file
+    Given the memory is saved as "files-described.atlas"
+    When I GET "/v1/atlas/memory/list"
+    Then the response status is 200
+    And the response matches the "memory_list" schema
+
+  Scenario: A loaded memory has exactly the fingerprint it had when saved
+    Given the memory has read "The harbour master logged every ship that entered the bay."
+    And the memory is saved as "files-roundtrip.atlas"
+    And I note the memory fingerprint
+    And the memory has read "Something else entirely, so that the memory moves on."
+    When I load the memory file "files-roundtrip.atlas"
+    Then the response status is 200
+    And the response matches the "memory_load" schema
+    And the JSON at "filename" is "files-roundtrip.atlas"
+    And the memory fingerprint is the one noted
+    And the status names "files-roundtrip.atlas" as the memory's source
+
+  Scenario: A loaded memory continues exactly as the original would
+    Given the memory has read "Grey gulls circled the fishing boats while the nets came in."
+    And the memory is saved as "files-continue.atlas"
+    When the memory reads "The bakers sold warm bread to the early travellers."
+    And I remember the reported omega loss
+    And I load the memory file "files-continue.atlas"
+    And the memory reads "The bakers sold warm bread to the early travellers."
+    Then the reported omega loss is the remembered one
+
+  Scenario: A deleted file is gone
+    Given the memory is saved as "files-deleted.atlas"
+    When I delete the memory file "files-deleted.atlas"
+    Then the response status is 200
+    And the response matches the "memory_delete" schema
+    And the memory list does not show "files-deleted.atlas"
+    When I load the memory file "files-deleted.atlas"
+    Then the response status is 404
+    And the response matches the "error" schema
+
+  Scenario: Loading a file that does not exist is a 404 and changes nothing
+    Given I note the memory fingerprint
+    When I load the memory file "files-never-saved.atlas"
+    Then the response status is 404
+    And the response matches the "error" schema
+    And the memory fingerprint is unchanged
+
+  Scenario: Resetting the memory returns it to its initial state
+    Given the memory has been reset
+    And I note the memory fingerprint
+    And the memory has read "A slow river carried fallen leaves past the mill."
+    When I reset the memory
+    Then the response status is 200
+    And the response matches the "memory_reset" schema
+    And the JSON at "memory" is "default"
+    And the memory fingerprint is the one noted
+    And the status reports 0 tokens memorized

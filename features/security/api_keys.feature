@@ -1,0 +1,75 @@
+@security
+Feature: API keys guard every /v1 route
+  With keys configured, every /v1 route needs "Authorization: Bearer KEY" or "X-Api-Key: KEY".
+  A missing or wrong key is a 401; /health stays public; the key never appears in an answer
+  or in the server's log.
+
+  Background:
+    Given a server that requires the API key "suite-key-7f3a9c"
+
+  Scenario Outline: <method> <route> without a key is refused with 401
+    Given I use no API key
+    When I send a <method> request to "<route>"
+    Then the response status is 401
+    And the response matches the "error" schema
+    And the JSON at "error.type" is "authentication_error"
+
+    Examples: OpenAI routes
+      | method | route                |
+      | GET    | /v1/models           |
+      | POST   | /v1/completions      |
+      | POST   | /v1/chat/completions |
+
+    @atlas
+    Examples: ATLAS routes
+      | method | route                 |
+      | GET    | /v1/atlas/status      |
+      | GET    | /v1/atlas/config      |
+      | GET    | /v1/atlas/memory/list |
+      | POST   | /v1/atlas/memory/save |
+
+  Scenario Outline: <method> <route> with a wrong key is refused with 401
+    Given I use the API key "suite-wrong-key-1b2c"
+    When I send a <method> request to "<route>"
+    Then the response status is 401
+    And the response matches the "error" schema
+
+    Examples: OpenAI routes
+      | method | route                |
+      | GET    | /v1/models           |
+      | POST   | /v1/chat/completions |
+
+    @atlas
+    Examples: ATLAS routes
+      | method | route                  |
+      | GET    | /v1/atlas/metrics      |
+      | POST   | /v1/atlas/memory/reset |
+
+  @smoke
+  Scenario: The health check is public
+    Given I use no API key
+    When I GET "/health"
+    Then the response status is 200
+
+  Scenario Outline: The key is accepted in the <header> header
+    Given I send the API key "suite-key-7f3a9c" in the "<header>" header
+    When I GET "/v1/models"
+    Then the response status is 200
+    And the response matches the "models_list" schema
+
+    Examples:
+      | header        |
+      | Authorization |
+      | X-Api-Key     |
+
+  Scenario: The key never appears in an answer or in the server log
+    Given I use the API key "suite-key-7f3a9c"
+    When I GET "/v1/models"
+    And I send a chat completion without the ATLAS extension
+    And I send a GET request to "/v1/no-such-route"
+    And I send a request with the wrong key "suite-wrong-key-1b2c"
+    Then the response status is 401
+    And no response in this scenario contains "suite-key-7f3a9c"
+    And no response in this scenario contains "suite-wrong-key-1b2c"
+    And the server log does not contain "suite-key-7f3a9c"
+    And the server log does not contain "suite-wrong-key-1b2c"

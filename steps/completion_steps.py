@@ -1,0 +1,162 @@
+"""OpenAI completions, with and without the ATLAS extension, streamed or not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from behave import then, when
+from hamcrest import assert_that, equal_to, greater_than, less_than_or_equal_to
+
+from atlas_suite.atlas import atlas_extension
+from atlas_suite.http import StreamResult
+from atlas_suite.schemas import registry
+from atlas_suite.steplib import types  # noqa: F401 - typed parameters
+from atlas_suite.steplib.support import api, last, last_json
+
+PROMPTS = {
+    "text": "The three primary colours are",
+    "chat": "Name three primary colours.",
+}
+
+
+def _stream(context: Any) -> StreamResult:
+    stream = getattr(context, "stream", None)
+    assert stream is not None, "no stream was read in this scenario"
+    return stream
+
+
+def _block_from_last(context: Any) -> dict[str, Any]:
+    body = last_json(context)
+    assert_that("atlas" in body, equal_to(True),
+                f"expected an atlas block in the completion, got {str(body)[:600]}")
+    return body["atlas"]
+
+
+@when("I send a {kind:Kind} completion without the ATLAS extension")
+def step_plain(context: Any, kind: str) -> None:
+    """A completion whose request has no ``atlas`` object at all."""
+    api(context).complete(PROMPTS[kind], chat=kind == "chat")
+
+
+@when("I send a plain completion")
+def step_plain_text(context: Any) -> None:
+    """A text completion of a few tokens without the ATLAS extension."""
+    api(context).complete(PROMPTS["text"])
+
+
+@when("I send a plain completion of {n:Int} tokens")
+def step_plain_n(context: Any, n: int) -> None:
+    """A text completion of ``n`` tokens without the ATLAS extension."""
+    api(context).complete(PROMPTS["text"], max_tokens=n)
+
+
+@when("I send a {kind:Kind} completion with the ATLAS extension disabled")
+def step_disabled(context: Any, kind: str) -> None:
+    """A completion with ``"atlas": {"enabled": false}``."""
+    api(context).complete(PROMPTS[kind], chat=kind == "chat", atlas=atlas_extension(False))
+
+
+@when("I send a {kind:Kind} completion with the ATLAS extension enabled")
+def step_enabled(context: Any, kind: str) -> None:
+    """A completion with ``"atlas": {"enabled": true}`` and the server's defaults."""
+    api(context).complete(PROMPTS[kind], chat=kind == "chat", atlas=atlas_extension())
+
+
+@when("I send a {kind:Kind} completion with the ATLAS extension {extension:JSON}")
+def step_extension(context: Any, kind: str, extension: Any) -> None:
+    """A completion whose ``atlas`` object is exactly this JSON (valid or not)."""
+    api(context).complete(PROMPTS[kind], chat=kind == "chat", atlas=extension)
+
+
+@when("I stream a {kind:Kind} completion without the ATLAS extension")
+def step_stream_plain(context: Any, kind: str) -> None:
+    """A streamed completion (``"stream": true``) without ``atlas``, read to the end."""
+    context.stream = api(context).complete_streaming(PROMPTS[kind], chat=kind == "chat")
+
+
+@when("I stream a {kind:Kind} completion with the ATLAS extension enabled")
+def step_stream_atlas(context: Any, kind: str) -> None:
+    """A streamed completion with ``"atlas": {"enabled": true}``, read to the end."""
+    context.stream = api(context).complete_streaming(PROMPTS[kind], chat=kind == "chat",
+                                                     atlas=atlas_extension())
+
+
+@then("the response has no atlas block")
+def step_no_block(context: Any) -> None:
+    """A plain answer: status 200 and no top-level ``atlas`` key."""
+    reply = last(context)
+    assert_that(reply.status, equal_to(200), reply.text[:600])
+    assert_that("atlas" in reply.json(), equal_to(False),
+                f"a request without ATLAS must get a plain OpenAI answer: {reply.text[:600]}")
+
+
+@then("the response carries an atlas block that matches its schema")
+def step_block_schema(context: Any) -> None:
+    """The completion's ``atlas`` object has the shape of ``atlas_block``."""
+    block = _block_from_last(context)
+    assert_that(registry().errors("atlas_block", block), equal_to([]), f"atlas block {block}")
+
+
+@then("the atlas block reports a window size of {n:Int}")
+def step_block_window(context: Any, n: int) -> None:
+    """The completion's ``atlas.window_size`` is ``n``."""
+    assert_that(_block_from_last(context)["window_size"], equal_to(n), "atlas.window_size")
+
+
+@then("the atlas block reports the server's default window size and blend ratio")
+def step_block_defaults(context: Any) -> None:
+    """Parameters the request left out come from GET /v1/atlas/config."""
+    block = _block_from_last(context)
+    config = api(context).config()
+    assert_that((block["window_size"], block["blend_ratio"]),
+                equal_to((config["window_size"], config["blend_ratio"])),
+                "the atlas block should show the server's defaults (window_size, blend_ratio)")
+
+
+@then("the atlas block counts the request's tokens")
+def step_block_tokens(context: Any) -> None:
+    """0 < ``atlas.tokens_memorized`` <= ``usage.total_tokens`` (prompt and completion)."""
+    body = last_json(context)
+    memorized, total = body["atlas"]["tokens_memorized"], body["usage"]["total_tokens"]
+    assert_that(memorized, greater_than(0), "atlas.tokens_memorized")
+    assert_that(memorized, less_than_or_equal_to(total),
+                "tokens_memorized counts this request's tokens, so at most usage.total_tokens")
+
+
+@then("the stream ends with [DONE]")
+def step_stream_done(context: Any) -> None:
+    """The event stream answered 200, sent chunks and closed with ``data: [DONE]``."""
+    stream = _stream(context)
+    assert_that(stream.status, equal_to(200), "the stream's HTTP status")
+    assert_that(len(stream.chunks) > 0 and stream.done, equal_to(True),
+                f"expected chunks then [DONE], got: {stream.raw[-5:]}")
+
+
+@then('every chunk matches the "{schema}" schema')
+def step_chunks_schema(context: Any, schema: str) -> None:
+    """Each streamed JSON chunk is valid against the schema."""
+    for number, chunk in enumerate(_stream(context).chunks, start=1):
+        assert_that(registry().errors(schema, chunk), equal_to([]), f"chunk {number}: {chunk}")
+
+
+@then("the last chunk before [DONE] carries an atlas block that matches its schema")
+def step_last_chunk_block(context: Any) -> None:
+    """The response extension arrives in the final chunk of the stream."""
+    chunk = _stream(context).last_chunk() or {}
+    assert_that("atlas" in chunk, equal_to(True),
+                f"expected the atlas block in the last chunk before [DONE], got {chunk}")
+    assert_that(registry().errors("atlas_block", chunk["atlas"]), equal_to([]), str(chunk))
+
+
+@then("only the last chunk carries an atlas block")
+def step_only_last(context: Any) -> None:
+    """No earlier chunk repeats the atlas block."""
+    carriers = [i for i, c in enumerate(_stream(context).chunks, start=1) if "atlas" in c]
+    assert_that(carriers, equal_to([len(_stream(context).chunks)]), "chunks with an atlas block")
+
+
+@then("no chunk carries an atlas block")
+def step_no_chunk_block(context: Any) -> None:
+    """A stream without ATLAS is plain OpenAI."""
+    carriers = [i for i, c in enumerate(_stream(context).chunks, start=1) if "atlas" in c]
+    assert_that(carriers, equal_to([]), "chunks with an atlas block in a plain stream")

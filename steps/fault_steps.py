@@ -1,0 +1,168 @@
+"""Faults: a full disk, clients that hang up, bad requests, path traversal, overload."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from behave import given, then, when
+from hamcrest import assert_that, contains_string, equal_to, greater_than
+
+from atlas_suite.atlas import atlas_extension, expect_ok
+from atlas_suite.load import BurstResult, burst
+from atlas_suite.memfile import sha256_of
+from atlas_suite.steplib import types  # noqa: F401 - typed parameters
+from atlas_suite.steplib.support import (
+    api,
+    current_server,
+    http,
+    last_json,
+    noted,
+    notes,
+    skips_when_unsupported,
+    use_server,
+)
+from atlas_suite.texts import long_prompt
+
+
+# -- a full disk ------------------------------------------------------------------------------
+@given('the ATLAS server has saved a memory as "{name}"')
+@skips_when_unsupported
+def step_default_saved(context: Any, name: str) -> None:
+    """On the default ATLAS server: read a text, save it as ``name``, note the file."""
+    server = use_server(context, context.pool.get())
+    api(context).read_text(long_prompt(40))
+    saved = expect_ok(api(context).save(name), f'save the memory as "{name}"')
+    notes(context)["previous"] = (server.require_memory_dir() / name, saved["fingerprint"])
+
+
+@given('an ATLAS server whose disk fills up after {size:ByteSize} holds a copy of "{name}"')
+@skips_when_unsupported
+def step_small_disk_with_copy(context: Any, size: int, name: str) -> None:
+    """Start (or reuse) a server with a file-size limit and put a copy of the file in its folder."""
+    source, fingerprint = noted(context, "previous")
+    config = context.pool.default_config.with_(fsize_limit_kb=max(size // 1024, 1))
+    server = use_server(context, context.pool.get(config))
+    target = server.require_memory_dir() / name
+    shutil.copyfile(source, target)  # the suite writes it: no size limit applies to us
+    notes(context)["previous_file"] = (target, sha256_of(target), fingerprint)
+
+
+@then('the error message mentions "{word}" or "{other}"')
+def step_message_mentions(context: Any, word: str, other: str) -> None:
+    """``error.message`` contains one of the two words (ignoring case)."""
+    message = str(last_json(context)["error"]["message"]).lower()
+    assert_that(word.lower() in message or other.lower() in message, equal_to(True),
+                f'the error message should mention "{word}" or "{other}": {message!r}')
+
+
+@then('the file "{name}" is byte-for-byte what it was before')
+def step_file_intact(context: Any, name: str) -> None:
+    """The failed save left the previous file exactly as it was (atomic save)."""
+    path, digest, _ = noted(context, "previous_file")
+    assert_that(path.name, equal_to(name))
+    assert_that(path.is_file(), equal_to(True), f"{name} disappeared after the failed save")
+    assert_that(sha256_of(path), equal_to(digest), f"{name} changed after the failed save")
+
+
+@then("the loaded fingerprint is the one the first server saved")
+def step_loaded_fingerprint(context: Any) -> None:
+    """The load's answer carries the fingerprint the file was saved with."""
+    _, _, fingerprint = noted(context, "previous_file")
+    assert_that(last_json(context)["fingerprint"], equal_to(fingerprint), "fingerprint")
+
+
+# -- a client that hangs up ---------------------------------------------------------------------
+@when("a client starts a long streamed completion and hangs up after the first chunk")
+def step_hang_up(context: Any) -> None:
+    """Stream a 400-token ATLAS completion, read one event, close the connection."""
+    atlas = api(context)
+    body = atlas.completion_body(long_prompt(60), max_tokens=400, stream=True,
+                                 atlas=atlas_extension())
+    http(context).open_stream_and_hang_up("/v1/completions", body)
+
+
+@then("a new completion still succeeds")
+def step_new_completion(context: Any) -> None:
+    """A short plain completion answers 200."""
+    expect_ok(api(context).complete("Hello"), "answer a new completion")
+
+
+# -- file names that leave the memory folder -------------------------------------------------------
+def _tree(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+def _watched(server: Any) -> Path:
+    """The suite's folder around the memory folder, or the memory folder of a url target."""
+    return server.root_dir or server.require_memory_dir()
+
+
+def _pointed(server: Any, name: str) -> Path:
+    return (server.require_memory_dir() / name).resolve()
+
+
+@given('I note the files in and around the memory folder, and what is at "{name:MaybeEmpty}"')
+@skips_when_unsupported
+def step_note_tree(context: Any, name: str) -> None:
+    """Keep the listing of the suite's folder around the memory folder, and whether the place
+    ``name`` points to (resolved against the memory folder) exists."""
+    server = current_server(context)
+    notes(context)["tree"] = _tree(_watched(server))
+    notes(context)["pointed"] = _pointed(server, name).exists()
+
+
+@then('no file was created or removed in or around the memory folder, nor at "{name:MaybeEmpty}"')
+def step_no_escape(context: Any, name: str) -> None:
+    """The suite's folder lists the same files as before, and the place ``name`` points to
+    exists exactly when it existed before."""
+    server = current_server(context)
+    now = _tree(_watched(server))
+    before = noted(context, "tree")
+    assert_that({"created": sorted(now - before), "removed": sorted(before - now)},
+                equal_to({"created": [], "removed": []}), "files touched by a refused name")
+    assert_that(_pointed(server, name).exists(), equal_to(noted(context, "pointed")),
+                f"the place {name!r} points to ({_pointed(server, name)}) was touched")
+
+
+# -- overload -----------------------------------------------------------------------------------
+def _burst(context: Any) -> BurstResult:
+    result = getattr(context, "burst", None)
+    assert result is not None, "no burst of requests was sent in this scenario"
+    return result
+
+
+@when("{count:Int} long ATLAS completions are sent at once through {workers:Int} workers")
+def step_burst(context: Any, count: int, workers: int) -> None:
+    """``count`` completions (a ~300-token prompt, 32 tokens, ATLAS on) from ``workers`` threads."""
+    atlas = api(context)
+    body = atlas.completion_body(long_prompt(300), max_tokens=32, atlas=atlas_extension())
+    context.burst = burst(http(context).url("/v1/completions"), body, count=count,
+                          workers=workers, headers=http(context).headers)
+    print(f"burst: {context.burst.summary()}")
+
+
+@then("at least one of them succeeds")
+def step_some_succeed(context: Any) -> None:
+    """The server admitted and completed at least one of the requests."""
+    result = _burst(context)
+    assert_that(result.statuses()[200], greater_than(0),
+                f"no request succeeded: {result.summary()}")
+
+
+@then('every refusal is a 503 whose message mentions "{word}"')
+def step_refusals(context: Any, word: str) -> None:
+    """Every answer is 200 or 503, and each 503's error message contains ``word``."""
+    result = _burst(context)
+    others = {s: n for s, n in result.statuses().items() if s not in (200, 503)}
+    assert_that(others, equal_to({}), f"only 200 and 503 are expected: {result.summary()}")
+    for body in result.bodies(503):
+        assert_that(body.lower(), contains_string(word.lower()), "a 503 without the reason")
+
+
+@then("no request went unanswered")
+def step_all_answered(context: Any) -> None:
+    """Every request got an HTTP answer (no reset connection, no timeout)."""
+    result = _burst(context)
+    assert_that(result.transport_errors, equal_to([]), result.summary())

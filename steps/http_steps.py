@@ -1,0 +1,1 @@
+from atlas_suite.steplib.http_steps import *  # noqa

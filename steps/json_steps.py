@@ -1,0 +1,1 @@
+from atlas_suite.steplib.json_steps import *  # noqa

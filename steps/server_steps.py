@@ -1,0 +1,150 @@
+"""Which server a scenario talks to, restarts, health and the server's log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from behave import given, then, when
+from hamcrest import assert_that, contains_string, equal_to, is_not
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
+
+from atlas_suite.config import ServerConfig
+from atlas_suite.http import describe_text
+from atlas_suite.steplib import types  # noqa: F401 - typed parameters
+from atlas_suite.steplib.support import (
+    current_server,
+    http,
+    skips_when_unsupported,
+    use_server,
+)
+
+
+def _default(context: Any) -> ServerConfig:
+    return context.pool.default_config
+
+
+@given("the server under test is running")
+@skips_when_unsupported
+def step_default_server(context: Any) -> None:
+    """The server of the default configuration (with or without ATLAS, as the profile says)."""
+    use_server(context, context.pool.get())
+
+
+@given("the ATLAS server is running")
+@skips_when_unsupported
+def step_atlas_server(context: Any) -> None:
+    """The default server with the ATLAS extension on (parallel 4, context 4096)."""
+    assert_that(_default(context).atlas, equal_to(True),
+                "this scenario needs ATLAS: tag it @atlas so profile=openai skips it")
+    use_server(context, context.pool.get())
+
+
+@given("a plain OpenAI server without ATLAS")
+@skips_when_unsupported
+def step_plain_server(context: Any) -> None:
+    """A server started without ``--atlas``."""
+    use_server(context, context.pool.get(_default(context).with_(atlas=False)))
+
+
+@given("an ATLAS server with a memory budget of {mb:Int} MB")
+@skips_when_unsupported
+def step_budget_server(context: Any, mb: int) -> None:
+    """A server started with ``--atlas-memory-budget-mb MB``."""
+    use_server(context, context.pool.get(_default(context).with_(memory_budget_mb=mb)))
+
+
+@given("an ATLAS server started with a window size of {window:Int} and a blend ratio of "
+       "{ratio:Number}")
+@skips_when_unsupported
+def step_tuned_server(context: Any, window: int, ratio: float) -> None:
+    """A server started with ``--atlas-window-size N --atlas-blend-ratio X``."""
+    config = _default(context).with_(window_size=window, blend_ratio=ratio)
+    use_server(context, context.pool.get(config))
+
+
+@given("a fresh server limited to {n:Int} requests per minute")
+@skips_when_unsupported
+def step_rate_limited_server(context: Any, n: int) -> None:
+    """A newly started server with ``--rate-limit N`` (fresh, so no earlier request counts)."""
+    use_server(context, context.pool.fresh(_default(context).with_(rate_limit=n)))
+
+
+@given('a server that requires the API key "{key}"')
+@skips_when_unsupported
+def step_keyed_server(context: Any, key: str) -> None:
+    """A server started with ``--api-key KEY``; requests carry no key until a step adds one."""
+    use_server(context, context.pool.get(_default(context).with_(api_keys=(key,))))
+
+
+@given("a fresh ATLAS server that keeps its memory across restarts")
+@skips_when_unsupported
+def step_persistent_server(context: Any) -> None:
+    """A newly started server with ``--atlas-memory-persist``."""
+    use_server(context, context.pool.fresh(_default(context).with_(persist=True)))
+
+
+@given('a fresh ATLAS server that starts from the memory file "{name}"')
+@skips_when_unsupported
+def step_memory_file_server(context: Any, name: str) -> None:
+    """A newly started server with ``--atlas-memory-file NAME``."""
+    use_server(context, context.pool.fresh(_default(context).with_(memory_file=name)))
+
+
+@given("an ATLAS server whose disk fills up after {size:ByteSize}")
+@skips_when_unsupported
+def step_small_disk_server(context: Any, size: int) -> None:
+    """A server whose file writes fail beyond ``size`` (RLIMIT_FSIZE: a full disk)."""
+    kb = max(size // 1024, 1)
+    use_server(context, context.pool.get(_default(context).with_(fsize_limit_kb=kb)))
+
+
+@when("the server is restarted gracefully")
+@skips_when_unsupported
+def step_restart(context: Any) -> None:
+    """SIGTERM, wait for the exit, start again on the same memory folder."""
+    server = context.pool.restart(current_server(context).config)
+    use_server(context, server)
+
+
+@then("the server exited with code {code:Int}")
+def step_exit_code(context: Any, code: int) -> None:
+    """The last graceful stop ended with this exit code."""
+    server = current_server(context)
+    assert_that(server.last_exit_code, equal_to(code),
+                f"expected the server to exit with {code} on SIGTERM (a negative code is the "
+                f"signal that ended it); its log ended with:\n{server.last_stop_log_tail}")
+
+
+@then("the server is healthy")
+def step_healthy(context: Any) -> None:
+    """The process is alive and ``GET /health`` answers 200."""
+    server = current_server(context)
+    assert_that(server.alive(), equal_to(True),
+                f"the server process died (exit code {server.process and server.process.exit_code})"
+                f"; log tail:\n{server.log_tail(40)}")
+    reply = http(context).get("/health")
+    assert_that(reply.status, equal_to(200),
+                f"expected /health to answer 200, got {describe_text(reply.status, reply.text)}")
+
+
+@then("the server process is still running")
+def step_alive(context: Any) -> None:
+    """The server process has not exited (no crash)."""
+    server = current_server(context)
+    assert_that(server.alive(), equal_to(True),
+                f"the server crashed; log tail:\n{server.log_tail(60)}")
+
+
+@then('the server log does not contain "{text}"')
+@skips_when_unsupported
+def step_log_lacks(context: Any, text: str) -> None:
+    """Nothing the server printed (stdout and stderr) contains ``text``."""
+    log = current_server(context).log_text()
+    assert_that(log, is_not(contains_string(text)), "the server log leaks it")
+
+
+@then("within {seconds:Int} seconds the server is healthy again")
+def step_healthy_within(context: Any, seconds: int) -> None:
+    """Poll until the server is healthy, up to ``seconds``."""
+    retry(stop=stop_after_delay(seconds), wait=wait_fixed(0.5), reraise=True,
+          retry=retry_if_exception_type(AssertionError))(step_healthy)(context)

@@ -159,13 +159,13 @@ async def health(state: ServerState, request: Request, tracker: RequestTracker) 
 
 async def completions(state: ServerState, request: Request, tracker: RequestTracker) -> Response:
     body = await read_object(state, request)
-    return await handle_completion(state, request, body, chat=False, on_done=tracker)
+    return await handle_completion(state, body, chat=False, on_done=tracker)
 
 
 async def chat_completions(state: ServerState, request: Request,
                            tracker: RequestTracker) -> Response:
     body = await read_object(state, request)
-    return await handle_completion(state, request, body, chat=True, on_done=tracker)
+    return await handle_completion(state, body, chat=True, on_done=tracker)
 
 
 async def models(state: ServerState, request: Request, tracker: RequestTracker) -> Response:

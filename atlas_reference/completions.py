@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import numpy as np
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from atlas_reference.errors import ApiError, error_body
@@ -36,8 +35,7 @@ class AtlasWork:
     reserved_bytes: int
 
 
-async def handle_completion(state: ServerState, request: Request, body: dict, chat: bool,
-                            on_done) -> Response:
+async def handle_completion(state: ServerState, body: dict, chat: bool, on_done) -> Response:
     """Serve ``/v1/completions`` (chat=False) or ``/v1/chat/completions`` (chat=True)."""
     atlas_raw = body.pop("atlas", None)
     options = None
@@ -51,7 +49,7 @@ async def handle_completion(state: ServerState, request: Request, body: dict, ch
     work = await _prepare(state, body, chat, options)
     try:
         if body.get("stream"):
-            return await _stream_with_atlas(state, request, path, body, work, on_done)
+            return await _stream_with_atlas(state, path, body, work, on_done)
         return await _complete_with_atlas(state, path, body, work, chat)
     except BaseException:
         await state.admission.release(work.reserved_bytes)
@@ -166,8 +164,8 @@ async def _passthrough(state: ServerState, path: str, body: dict, on_done) -> Re
     return await _StreamProxy(state, path, body, on_done, None, None).open()
 
 
-async def _stream_with_atlas(state: ServerState, request: Request, path: str, body: dict,
-                       work: AtlasWork, on_done) -> Response:
+async def _stream_with_atlas(state: ServerState, path: str, body: dict, work: AtlasWork,
+                             on_done) -> Response:
     pieces: list[str] = []
     chat = path.endswith("chat/completions")
 

@@ -11,7 +11,7 @@ import errno
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from atlas_reference import memfile
@@ -103,8 +103,6 @@ class MemoryStore:
         return (sum(m.tokens_memorized for m in memories), sum(m.updates for m in memories))
 
     def configure_all(self, **changes: int | float) -> None:
-        from dataclasses import replace
-
         self.config = replace(self.config, **changes)
         for memory in self._memories.values():
             memory.configure(**changes)

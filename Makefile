@@ -4,12 +4,26 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 BEHAVE := $(BIN)/behave
 ARGS   ?=
+# CONTAINERS=0 skips the container engine and images; @docker scenarios then skip with the reason.
+CONTAINERS ?= 1
 
 .PHONY: setup test lint unit test-atlas-server-smoke test-atlas-server-full steps-doc \
-        bench serve clean
+        bench serve clean probes images test-containers
 
-setup: $(VENV)/.installed  ## create the virtual environment, install everything, fetch the model
+setup: $(VENV)/.installed probes  ## virtual environment, dependencies, model, client probes, images
 	$(BIN)/atlas-reference-server --fetch-model
+ifneq ($(CONTAINERS),0)
+	$(MAKE) images
+endif
+
+probes: $(VENV)/.installed  ## the Node.js and Go OpenAI client probes (skipped where no runtime)
+	scripts/setup-client-probes.sh
+
+images: $(VENV)/.installed  ## a container engine (podman where no Docker answers) and atlas-server-cpu
+	eval "$$(scripts/container-engine.sh)" && scripts/build-images.sh
+
+test-containers:  ## the @docker scenarios
+	eval "$$(scripts/container-engine.sh)" && $(BEHAVE) --tags=@docker $(ARGS)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

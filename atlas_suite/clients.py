@@ -1,41 +1,184 @@
-"""Driving the official ``openai`` Python client against the server under test."""
+"""Six OpenAI clients behind one dispatcher: what an application would use, driven the same way.
+
+=================  ===========================================================================
+client name        what drives the server
+=================  ===========================================================================
+``python``         ``openai.OpenAI`` (the official Python client)
+``python-async``   ``openai.AsyncOpenAI``
+``node``           the official npm ``openai`` package, through ``clients/node/probe.mjs``
+``go``             ``github.com/openai/openai-go``, through ``clients/go/build/go-probe``
+``langchain``      ``langchain_openai.ChatOpenAI`` (a chat model: ``invoke`` and ``stream``)
+``langchain-llm``  ``langchain_openai.OpenAI`` (a text-completion LLM: ``invoke`` and ``stream``)
+=================  ===========================================================================
+
+:func:`call` sends one :class:`ClientCall` through the named client and answers a
+:class:`ClientOutcome` of the same shape whichever client it was: the text, the ``atlas`` block
+as the client exposes it, the number of stream chunks, or the error as the client raised it
+(its own class name, the status, its message, the ``param`` and the server's error object as
+the client kept them). An error answer of the server is an outcome, not an exception; a client
+that cannot run here raises :class:`ClientUnavailable` (a :class:`~atlas_suite.targets.Unsupported`,
+so the scenario skips with the reason), unless ``ATLAS_REQUIRE_ALL_CLIENTS=1`` (CI) turns that
+into a failure.
+
+How each client carries the ATLAS extension and reads the block back, its own way:
+
+* Python: ``extra_body={"atlas": ...}``; the block from the response's ``model_extra``.
+* Node: an extra key in the params object; the block from the plain response object.
+* Go: ``option.WithJSONSet("atlas", ...)``; the block from ``JSON.ExtraFields["atlas"]``.
+* LangChain chat model: ``ChatOpenAI(extra_body={"atlas": ...})``; the block in the message's
+  ``response_metadata["atlas"]``, which a two-method subclass (:class:`AtlasChatOpenAI`, the
+  pattern langchain-deepseek uses for its own extra fields) copies from the raw response.
+* LangChain LLM: ``OpenAI(extra_body={"atlas": ...})``. Its interface answers plain strings and
+  has no place for an extra response field, so the block is read from the OpenAI
+  ``completions`` resource the application hands it (``OpenAI(client=...)``).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+import importlib.metadata
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import openai
 
-NO_KEY = "sk-no-key-required"  # the client insists on some key; keyless servers ignore it
+from atlas_suite import probes
+from atlas_suite.targets import Unsupported
+
+NO_KEY = "sk-no-key-required"  # the clients insist on some key; keyless servers ignore it
+CLIENTS = ("python", "python-async", "node", "go", "langchain", "langchain-llm")
+KINDS = ("chat", "text")
+REQUIRE_ALL_ENV = "ATLAS_REQUIRE_ALL_CLIENTS"  # "1" in CI: a missing client fails, never skips
+_TEXT_ONLY = {"langchain-llm": "langchain_openai.OpenAI is a text-completion LLM"}
+_CHAT_ONLY = {"langchain": "langchain_openai.ChatOpenAI is a chat model"}
 
 
-def sync_client(base_url: str, api_key: str | None = None) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{base_url}/v1", api_key=api_key or NO_KEY,
-                         max_retries=0, timeout=120)
+class ClientUnavailable(Unsupported):
+    """The client cannot run on this machine (runtime or package missing): the row skips."""
 
 
-def async_client(base_url: str, api_key: str | None = None) -> openai.AsyncOpenAI:
-    return openai.AsyncOpenAI(base_url=f"{base_url}/v1", api_key=api_key or NO_KEY,
-                              max_retries=0, timeout=120)
+class ClientFailure(AssertionError):
+    """The client failed as a program (connection refused, probe crash), not as an API call."""
 
 
-def _extra(atlas: dict[str, Any] | None) -> dict[str, Any]:
-    return {"extra_body": {"atlas": atlas}} if atlas is not None else {}
+@dataclass(frozen=True)
+class ClientCall:
+    """One request, as any of the clients sends it."""
+
+    base_url: str  # the server's root, without /v1
+    model: str
+    kind: str = "chat"  # "chat" (/v1/chat/completions) or "text" (/v1/completions)
+    prompt: str = "Say hello to the test suite."
+    max_tokens: int = 16
+    stream: bool = False
+    atlas: dict[str, Any] | None = None  # the ATLAS extension, sent the client's own way
+    api_key: str | None = None
+    timeout_s: float = 120.0
 
 
 @dataclass
 class ClientOutcome:
-    """What a client call produced: the text, the atlas block, and the raw objects."""
+    """What a client call produced, the same shape for every client."""
 
+    client: str
+    client_version: str = ""
     text: str = ""
     atlas: dict[str, Any] | None = None
-    objects: list[Any] = field(default_factory=list)
+    chunks: int = 0  # stream chunks the client yielded (0 when not streamed)
+    error_type: str | None = None  # the client's own error class, e.g. BadRequestError
+    status: int | None = None
+    message: str = ""  # the error's text as the client shows it to the application
+    param: str | None = None
+    error_body: dict[str, Any] | None = None  # the server's error object, as the client kept it
+
+    @property
+    def ok(self) -> bool:
+        return self.error_type is None
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"{self.client} answered {self.text!r} (atlas: {self.atlas})"
+        return (f"{self.client} raised {self.error_type} (status {self.status}): "
+                f"{self.message[:400]}")
+
+
+def parse_name(text: str) -> str:
+    if text not in CLIENTS:
+        raise ValueError(f"unknown client {text!r}; known: {', '.join(CLIENTS)}")
+    return text
+
+
+# -- availability ---------------------------------------------------------------------------
+def _langchain_missing() -> str | None:
+    try:
+        import langchain_openai  # noqa: F401
+    except ImportError as exc:
+        return f"langchain-openai is not installed ({exc}): run make setup"
+    return None
+
+
+def unavailable(client: str) -> str | None:
+    """None when ``client`` can run here, else why not (a skip reason)."""
+    parse_name(client)
+    if client in ("node", "go"):
+        return probes.available(client)
+    if client.startswith("langchain"):
+        return _langchain_missing()
+    return None
+
+
+def require(client: str) -> None:
+    """Raise :class:`ClientUnavailable` (or, in CI, a failure) when ``client`` cannot run."""
+    reason = unavailable(client)
+    if reason is None:
+        return
+    if os.environ.get(REQUIRE_ALL_ENV) == "1":
+        raise AssertionError(f"the {client} client cannot run, and {REQUIRE_ALL_ENV}=1 requires "
+                             f"every client: {reason}")
+    raise ClientUnavailable(f"the {client} client cannot run here: {reason}")
+
+
+def _package_version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def versions() -> dict[str, str]:
+    """The client library behind each client name, with the version this machine has."""
+    node_pkg = probes.NODE_DIR / "node_modules" / "openai" / "package.json"
+    node = (json.loads(node_pkg.read_text())["version"] if node_pkg.is_file()
+            else "not installed")
+    go_mod = (probes.GO_DIR / "go.mod").read_text()
+    go = next((line.split()[-1] for line in go_mod.splitlines()
+               if "github.com/openai/openai-go" in line), "unknown")
+    python = f"openai {openai.__version__}"
+    langchain = (f"langchain-openai {_package_version('langchain-openai')}, langchain-core "
+                 f"{_package_version('langchain-core')}, on {python}")
+    return {"python": python, "python-async": python, "node": f"npm openai {node}",
+            "go": f"github.com/openai/openai-go {go}", "langchain": langchain,
+            "langchain-llm": langchain}
+
+
+# -- the official Python client --------------------------------------------------------------
+def sync_client(base_url: str, api_key: str | None = None, timeout_s: float = 120
+                ) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{base_url}/v1", api_key=api_key or NO_KEY,
+                         max_retries=0, timeout=timeout_s)
+
+
+def async_client(base_url: str, api_key: str | None = None, timeout_s: float = 120
+                 ) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(base_url=f"{base_url}/v1", api_key=api_key or NO_KEY,
+                              max_retries=0, timeout=timeout_s)
 
 
 def atlas_block(obj: Any) -> dict[str, Any] | None:
-    """The response extension as the client exposes unknown fields (model_extra)."""
+    """The response extension as the Python client exposes unknown fields (``model_extra``)."""
     extra = getattr(obj, "model_extra", None) or {}
     block = extra.get("atlas")
     if block is None and hasattr(obj, "to_dict"):
@@ -43,55 +186,272 @@ def atlas_block(obj: Any) -> dict[str, Any] | None:
     return block
 
 
-def first_model(client: openai.OpenAI) -> str:
-    return client.models.list().data[0].id
+def _python_params(request: ClientCall) -> dict[str, Any]:
+    params: dict[str, Any] = {"model": request.model, "max_tokens": request.max_tokens,
+                              "temperature": 0}
+    if request.kind == "chat":
+        params["messages"] = [{"role": "user", "content": request.prompt}]
+    else:
+        params["prompt"] = request.prompt
+    if request.atlas is not None:
+        params["extra_body"] = {"atlas": request.atlas}
+    return params
 
 
-def chat(client: openai.OpenAI, prompt: str, *, max_tokens: int,
-         atlas: dict[str, Any] | None = None) -> ClientOutcome:
-    reply = client.chat.completions.create(
-        model=first_model(client), messages=[{"role": "user", "content": prompt}],
-        max_tokens=max_tokens, temperature=0, **_extra(atlas))
-    return ClientOutcome(reply.choices[0].message.content or "", atlas_block(reply), [reply])
+def _piece(kind: str, chunk: Any) -> str:
+    if not chunk.choices:
+        return ""  # the last chunk may carry only the atlas block
+    choice = chunk.choices[0]
+    return (choice.delta.content or "") if kind == "chat" else (choice.text or "")
 
 
-def completion(client: openai.OpenAI, prompt: str, *, max_tokens: int,
-               atlas: dict[str, Any] | None = None) -> ClientOutcome:
-    reply = client.completions.create(model=first_model(client), prompt=prompt,
-                                      max_tokens=max_tokens, temperature=0, **_extra(atlas))
-    return ClientOutcome(reply.choices[0].text, atlas_block(reply), [reply])
+def _answer(kind: str, reply: Any) -> str:
+    choice = reply.choices[0]
+    return (choice.message.content or "") if kind == "chat" else (choice.text or "")
 
 
-def chat_stream(client: openai.OpenAI, prompt: str, *, max_tokens: int,
-                atlas: dict[str, Any] | None = None) -> ClientOutcome:
-    outcome = ClientOutcome()
-    stream = client.chat.completions.create(
-        model=first_model(client), messages=[{"role": "user", "content": prompt}],
-        max_tokens=max_tokens, temperature=0, stream=True, **_extra(atlas))
-    for chunk in stream:
-        outcome.objects.append(chunk)
-        if chunk.choices and chunk.choices[0].delta.content:
-            outcome.text += chunk.choices[0].delta.content
-        outcome.atlas = atlas_block(chunk) or outcome.atlas
+def _python_error(outcome: ClientOutcome, exc: openai.APIStatusError) -> ClientOutcome:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    body = body.get("error", body) if isinstance(body.get("error"), dict) else body
+    outcome.error_type = type(exc).__name__
+    outcome.status = exc.status_code
+    outcome.message = str(exc)
+    outcome.param = body.get("param")
+    outcome.error_body = body or None
+    return outcome
+
+
+def _python(request: ClientCall) -> ClientOutcome:
+    outcome = ClientOutcome("python", f"openai {openai.__version__}")
+    client = sync_client(request.base_url, request.api_key, request.timeout_s)
+    api = client.chat.completions if request.kind == "chat" else client.completions
+    try:
+        with client:
+            if not request.stream:
+                reply = api.create(**_python_params(request))
+                outcome.text, outcome.atlas = _answer(request.kind, reply), atlas_block(reply)
+                return outcome
+            for chunk in api.create(stream=True, **_python_params(request)):
+                outcome.chunks += 1
+                outcome.text += _piece(request.kind, chunk)
+                outcome.atlas = atlas_block(chunk) or outcome.atlas
+    except openai.APIStatusError as exc:
+        return _python_error(outcome, exc)
+    except openai.APIError as exc:
+        raise ClientFailure(f"the Python client failed: {type(exc).__name__}: {exc}") from exc
+    return outcome
+
+
+def _python_async(request: ClientCall) -> ClientOutcome:
+    outcome = ClientOutcome("python-async", f"openai {openai.__version__}")
+
+    async def run() -> None:
+        client = async_client(request.base_url, request.api_key, request.timeout_s)
+        async with client:
+            api = client.chat.completions if request.kind == "chat" else client.completions
+            if not request.stream:
+                reply = await api.create(**_python_params(request))
+                outcome.text, outcome.atlas = _answer(request.kind, reply), atlas_block(reply)
+                return
+            async for chunk in await api.create(stream=True, **_python_params(request)):
+                outcome.chunks += 1
+                outcome.text += _piece(request.kind, chunk)
+                outcome.atlas = atlas_block(chunk) or outcome.atlas
+
+    try:
+        asyncio.run(run())
+    except openai.APIStatusError as exc:
+        return _python_error(outcome, exc)
+    except openai.APIError as exc:
+        raise ClientFailure(f"the async Python client failed: {type(exc).__name__}: {exc}"
+                            ) from exc
     return outcome
 
 
 def chat_async(base_url: str, api_key: str | None, prompt: str, *, max_tokens: int,
-               concurrent: int = 1) -> list[ClientOutcome]:
-    """``concurrent`` chat calls at once through AsyncOpenAI."""
+               concurrent: int = 1, model: str | None = None) -> list[ClientOutcome]:
+    """``concurrent`` chat calls at once through one ``AsyncOpenAI``."""
 
     async def run() -> list[ClientOutcome]:
         client = async_client(base_url, api_key)
         async with client:
-            model = (await client.models.list()).data[0].id
+            name = model or (await client.models.list()).data[0].id
 
             async def one() -> ClientOutcome:
                 reply = await client.chat.completions.create(
-                    model=model, messages=[{"role": "user", "content": prompt}],
+                    model=name, messages=[{"role": "user", "content": prompt}],
                     max_tokens=max_tokens, temperature=0)
-                return ClientOutcome(reply.choices[0].message.content or "",
-                                     atlas_block(reply), [reply])
+                return ClientOutcome("python-async", f"openai {openai.__version__}",
+                                     reply.choices[0].message.content or "", atlas_block(reply))
 
             return list(await asyncio.gather(*(one() for _ in range(concurrent))))
 
     return asyncio.run(run())
+
+
+# -- Node.js and Go, through the probes --------------------------------------------------------
+def _probe(language: str, request: ClientCall) -> ClientOutcome:
+    operation = ("chat" if request.kind == "chat" else "completion") + \
+        ("_stream" if request.stream else "")
+    try:
+        result = probes.run_probe(language, {
+            "base_url": f"{request.base_url}/v1", "api_key": request.api_key,
+            "operation": operation, "model": request.model, "prompt": request.prompt,
+            "max_tokens": request.max_tokens, "temperature": 0, "atlas": request.atlas,
+        }, timeout_s=request.timeout_s + 10)
+    except probes.ProbeError as exc:
+        raise ClientFailure(f"the {language} client failed as a program: {exc}") from exc
+    version = f"{result.get('client', language)} {result.get('client_version', '?')}"
+    outcome = ClientOutcome(language, version)
+    if result.get("ok"):
+        outcome.text = result.get("text") or ""
+        outcome.atlas = result.get("atlas")
+        outcome.chunks = int(result.get("chunks") or 0)
+        return outcome
+    if result.get("error_type") == "ProbeRequestError":
+        raise ClientFailure(f"the {language} probe refused the request: {result.get('message')}")
+    body = result.get("error_body")
+    outcome.error_type = result.get("error_type")
+    outcome.status = result.get("status")
+    outcome.message = result.get("message") or ""
+    outcome.param = result.get("param")
+    outcome.error_body = body if isinstance(body, dict) else None
+    return outcome
+
+
+# -- LangChain --------------------------------------------------------------------------------
+def _langchain_version() -> str:
+    return f"langchain-openai {_package_version('langchain-openai')}"
+
+
+def _atlas_chat_class() -> type:
+    """``ChatOpenAI`` that keeps the response's ``atlas`` field in ``response_metadata``."""
+    from langchain_openai import ChatOpenAI
+
+    class AtlasChatOpenAI(ChatOpenAI):
+        def _create_chat_result(self, response: Any, generation_info: Any = None) -> Any:
+            result = super()._create_chat_result(response, generation_info)
+            raw = response if isinstance(response, dict) else response.model_dump()
+            if raw.get("atlas") is not None and result.generations:
+                result.generations[0].message.response_metadata["atlas"] = raw["atlas"]
+            return result
+
+        def _convert_chunk_to_generation_chunk(self, chunk: dict, default_chunk_class: type,
+                                               base_generation_info: dict | None) -> Any:
+            generation = super()._convert_chunk_to_generation_chunk(
+                chunk, default_chunk_class, base_generation_info)
+            if generation is not None and chunk.get("atlas") is not None:
+                generation.message.response_metadata["atlas"] = chunk["atlas"]
+            return generation
+
+    return AtlasChatOpenAI
+
+
+class AtlasRecorder:
+    """The OpenAI ``completions`` resource handed to ``langchain_openai.OpenAI(client=...)``:
+    every call passes through unchanged, and the ``atlas`` block is kept as it goes by."""
+
+    def __init__(self, resource: Any) -> None:
+        self._resource = resource
+        self.atlas: dict[str, Any] | None = None
+
+    def create(self, **params: Any) -> Any:
+        reply = self._resource.create(**params)
+        if params.get("stream"):
+            return self._watch(reply)
+        self.atlas = atlas_block(reply) or self.atlas
+        return reply
+
+    def _watch(self, stream: Any) -> Iterator[Any]:
+        for chunk in stream:
+            self.atlas = atlas_block(chunk) or self.atlas
+            yield chunk
+
+
+def _langchain_common(request: ClientCall) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "model": request.model, "base_url": f"{request.base_url}/v1",
+        "api_key": request.api_key or NO_KEY, "temperature": 0,
+        "max_tokens": request.max_tokens, "max_retries": 0, "timeout": request.timeout_s}
+    if request.atlas is not None:
+        options["extra_body"] = {"atlas": request.atlas}
+    return options
+
+
+def _langchain_run(outcome: ClientOutcome, action: Callable[[], None]) -> ClientOutcome:
+    try:
+        action()
+    except openai.APIStatusError as exc:  # langchain-openai re-raises the client's own errors
+        return _python_error(outcome, exc)
+    except openai.APIError as exc:
+        raise ClientFailure(f"the LangChain client failed: {type(exc).__name__}: {exc}") from exc
+    return outcome
+
+
+def _langchain_chat(request: ClientCall) -> ClientOutcome:
+    outcome = ClientOutcome("langchain", _langchain_version())
+    model = _atlas_chat_class()(**_langchain_common(request))
+
+    def run() -> None:
+        if not request.stream:
+            message = model.invoke(request.prompt)
+            outcome.text = str(message.content)
+            outcome.atlas = message.response_metadata.get("atlas")
+            return
+        for chunk in model.stream(request.prompt):
+            outcome.chunks += 1
+            outcome.text += str(chunk.content)
+            outcome.atlas = chunk.response_metadata.get("atlas") or outcome.atlas
+
+    return _langchain_run(outcome, run)
+
+
+def _langchain_llm(request: ClientCall) -> ClientOutcome:
+    from langchain_openai import OpenAI
+
+    outcome = ClientOutcome("langchain-llm", _langchain_version())
+    recorder = AtlasRecorder(sync_client(request.base_url, request.api_key,
+                                         request.timeout_s).completions)
+    llm = OpenAI(client=recorder, **_langchain_common(request))
+
+    def run() -> None:
+        if not request.stream:
+            outcome.text = llm.invoke(request.prompt)
+        else:
+            for piece in llm.stream(request.prompt):
+                outcome.chunks += 1
+                outcome.text += piece
+        outcome.atlas = recorder.atlas
+
+    return _langchain_run(outcome, run)
+
+
+# -- the dispatcher ---------------------------------------------------------------------------
+DRIVERS: dict[str, Callable[[ClientCall], ClientOutcome]] = {
+    "python": _python,
+    "python-async": _python_async,
+    "node": lambda request: _probe("node", request),
+    "go": lambda request: _probe("go", request),
+    "langchain": _langchain_chat,
+    "langchain-llm": _langchain_llm,
+}
+
+
+def call(client: str, request: ClientCall) -> ClientOutcome:
+    """Send ``request`` through ``client`` (one of :data:`CLIENTS`)."""
+    parse_name(client)
+    if request.kind not in KINDS:
+        raise ValueError(f"unknown completion kind {request.kind!r}; known: {', '.join(KINDS)}")
+    if request.kind == "chat" and client in _TEXT_ONLY:
+        raise ValueError(f"{client} cannot ask for a chat completion: {_TEXT_ONLY[client]}")
+    if request.kind == "text" and client in _CHAT_ONLY:
+        raise ValueError(f"{client} cannot ask for a text completion: {_CHAT_ONLY[client]}; "
+                         f"use langchain-llm")
+    require(client)
+    return DRIVERS[client](request)
+
+
+if __name__ == "__main__":  # python -m atlas_suite.clients: the client versions on this machine
+    for name, version in versions().items():
+        reason = unavailable(name)
+        print(f"{name:14s} {version}" + (f"  (skips: {reason})" if reason else ""))

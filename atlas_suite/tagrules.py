@@ -1,39 +1,31 @@
-"""Tags that a target may not be able to honour, and the reason a scenario is skipped."""
+"""Tags that a target may not be able to honour, and the reason a scenario is skipped.
+
+| tag | runs when |
+|---|---|
+| ``@atlas`` | the profile claims the ATLAS extension |
+| ``@gpu`` | NVML (pynvml) sees an NVIDIA GPU; with ``@docker`` also the GPU image and the engine's NVIDIA runtime |
+| ``@docker`` | a container engine answers on DOCKER_HOST and the image is built |
+| ``@k8s`` | a Kubernetes cluster answers (KUBECONFIG or ~/.kube/config) |
+
+Each check is asked once per run (they are cached).
+"""  # noqa: E501
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 
+from atlas_suite import containers, gpu, kube
 from atlas_suite.targets import TargetSettings
 
 
-@functools.lru_cache(maxsize=1)
 def gpu_count() -> int:
-    try:
-        import pynvml
-
-        pynvml.nvmlInit()
-        try:
-            return int(pynvml.nvmlDeviceGetCount())
-        finally:
-            pynvml.nvmlShutdown()
-    except Exception:  # no driver, no library, no device: all mean "no GPU here"
-        return 0
+    """How many NVIDIA GPUs NVML sees (0 without a driver, a library or a device)."""
+    return gpu.gpu_count()
 
 
-@functools.lru_cache(maxsize=1)
 def docker_available() -> bool:
-    try:
-        import docker
-
-        client = docker.from_env(timeout=5)
-        try:
-            return bool(client.ping())
-        finally:
-            client.close()
-    except Exception:  # no socket, no daemon, no permission
-        return False
+    """Whether a container engine answers on DOCKER_HOST."""
+    return containers.engine_available()[0]
 
 
 def skip_reason(tags: Iterable[str], settings: TargetSettings) -> str | None:
@@ -41,8 +33,18 @@ def skip_reason(tags: Iterable[str], settings: TargetSettings) -> str | None:
     tags = set(tags)
     if "atlas" in tags and not settings.atlas:
         return "the target claims a plain OpenAI server (profile=openai)"
-    if "gpu" in tags and gpu_count() == 0:
-        return "no NVIDIA GPU is visible to this machine (pynvml found none)"
-    if "docker" in tags and not docker_available():
-        return "no Docker (or podman) daemon answers on DOCKER_HOST"
+    if "k8s" in tags:
+        reason = kube.skip_reason()
+        if reason:
+            return reason
+    if "gpu" in tags:
+        reason = gpu.nvml_skip_reason()
+        if reason:
+            return reason
+    if "docker" in tags:
+        reason = containers.suite_skip_reason()
+        if reason:
+            return reason
+        if "gpu" in tags:
+            return containers.gpu_skip_reason()
     return None

@@ -1,6 +1,8 @@
 """The container layer without a container engine: argument mapping, skip reasons, the
-entrypoint's argument handling, the Dockerfiles, and the Kubernetes manifests (validated
-offline against the Kubernetes JSON schemas that kubernetes-validate ships)."""
+entrypoint's argument handling, the Dockerfiles, the Kubernetes manifests (validated offline
+against the Kubernetes JSON schemas that kubernetes-validate ships), the container pool and its
+steps' adapter on a fake engine, the save storm on a fake server, NVML through a fake pynvml,
+and the Kubernetes driver without a cluster."""
 
 from __future__ import annotations
 
@@ -15,6 +17,9 @@ import pytest
 import yaml
 
 from atlas_suite import containers as c
+from atlas_suite import gpu, kube, tagrules
+from atlas_suite.config import ServerConfig
+from atlas_suite.targets import Unsupported
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "docker"
@@ -99,6 +104,24 @@ def test_engine_unavailable_says_why_and_what_to_run() -> None:
 def test_image_skip_reason_without_engine() -> None:
     reason = c.image_skip_reason()
     assert reason is not None and "container engine" in reason
+
+
+def test_engine_url_follows_the_engine_script(monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
+    import socket
+
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:2375")
+    assert c.engine_url() == "tcp://127.0.0.1:2375"
+    monkeypatch.delenv("DOCKER_HOST")
+    if Path("/var/run/docker.sock").exists():
+        assert c.engine_url() is None  # Docker's socket: the SDK's default
+        return
+    monkeypatch.setenv("ATLAS_PODMAN_SOCKET", str(tmp_path / "absent.sock"))
+    assert c.engine_url() is None
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(str(tmp_path / "podman.sock"))
+        monkeypatch.setenv("ATLAS_PODMAN_SOCKET", str(tmp_path / "podman.sock"))
+        assert c.engine_url() == f"unix://{tmp_path}/podman.sock"
 
 
 # ---- the entrypoint --------------------------------------------------------------------------
@@ -291,3 +314,334 @@ def test_cpu_overlay_keeps_the_cpu_image() -> None:
     pod = deployment(render(K8S / "overlays/cpu"))["spec"]["template"]["spec"]
     assert {x["image"] for x in pod["containers"]} == {"atlas-server-cpu:latest"}
     assert "nvidia.com/gpu" not in str(pod)
+
+
+# ---- container configurations, the pool and the steps' adapter (a fake engine) -----------------
+
+
+
+def test_container_config_maps_server_flags() -> None:
+    config = c.ContainerConfig(ServerConfig(persist=True, memory_budget_mb=1), image="img:1")
+    assert config.args() == ["-m", "/models/test-model.gguf", "--port", "8080", "--atlas",
+                             "--atlas-memory-persist", "-c", "4096", "-np", "4",
+                             "--atlas-memory-budget-mb", "1"]
+    assert c.ContainerConfig(image_command=True).args() == []
+    assert "--cuda" in c.ContainerConfig(gpu=True).args()
+    assert "--atlas" not in c.ContainerConfig(ServerConfig(atlas=False)).args()
+    assert c.ContainerConfig(tmpfs_size="400k", mem_limit="1g").label() == \
+        "container_atlas_tmpfs=400k_mem=1g"
+    assert c.ContainerConfig(image_command=True) == c.ContainerConfig(image_command=True)
+
+
+def test_container_config_refuses_what_a_container_cannot_do() -> None:
+    with pytest.raises(ValueError, match="tmpfs_size"):
+        c.ContainerConfig(ServerConfig(fsize_limit_kb=64))
+    with pytest.raises(ValueError, match="one model"):
+        c.ContainerConfig(ServerConfig(model="tiny"))
+
+
+def test_suite_image_follows_the_build_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ATLAS_IMAGE", raising=False)
+    assert c.suite_image() == "atlas-server-cpu:latest"
+    monkeypatch.setenv("ATLAS_IMAGE", "mine:2")
+    assert c.suite_image() == "mine:2" and c.ContainerConfig().image == "mine:2"
+
+
+def test_image_command_extra_labels_and_gpus() -> None:
+    kwargs = c.make_spec(args=[], labels={c.RUN_LABEL: "r1"}).run_kwargs()
+    assert "command" not in kwargs, "no args: the image's own CMD"
+    assert kwargs["labels"] == {c.SUITE_LABEL: "1", c.RUN_LABEL: "r1"}
+    docker_gpu = c.make_spec(gpu=True).run_kwargs()
+    assert docker_gpu["device_requests"][0]["Capabilities"] == [["gpu"]]
+    assert docker_gpu["device_requests"][0]["Count"] == -1
+    assert c.make_spec(gpu=True).run_kwargs(podman=True)["devices"] == [c.CDI_GPUS]
+    assert "devices" not in kwargs and "device_requests" not in kwargs
+
+
+def test_nvidia_runtime_reason() -> None:
+    assert c.nvidia_runtime_reason(["runc", "nvidia"], [], []) is None
+    assert c.nvidia_runtime_reason(["runc"], ["nvidia-ctk"], []) is None
+    assert c.nvidia_runtime_reason([], [], ["/etc/cdi/nvidia.yaml"]) is None
+    reason = c.nvidia_runtime_reason(["runc"], [], [])
+    assert reason is not None and "NVIDIA runtime" in reason
+
+
+class FakeHandle:
+    """What ContainerServer and ContainerPool use of ServerContainer, without an engine."""
+
+    def __init__(self, name: str, **spec: Any) -> None:
+        self.name = name
+        self.spec = spec
+        self.base_url = "http://127.0.0.1:1"
+        self.state = "running"
+        self.removed = False
+
+    @property
+    def status(self) -> str:
+        return self.state
+
+    def wait_healthy(self, timeout_s: float) -> float:
+        return 0.5
+
+    def logs_tail(self, lines: int = 50) -> str:
+        return f"tail of {self.name}"
+
+    def logs_text(self) -> str:
+        return f"log of {self.name}\n"
+
+    def remove(self) -> None:
+        self.removed = True
+        self.state = "removed"
+
+    def stop(self, timeout_s: float) -> int:
+        self.state = "exited"
+        return 0
+
+
+@pytest.fixture
+def fake_engine(monkeypatch: pytest.MonkeyPatch) -> list[FakeHandle]:
+    started: list[FakeHandle] = []
+
+    def run_server(image: str, **spec: Any) -> FakeHandle:
+        handle = FakeHandle(spec.pop("name"), image=image, **spec)
+        started.append(handle)
+        return handle
+
+    monkeypatch.setattr(c, "run_server", run_server)
+    monkeypatch.setattr(c, "remove_suite_containers", lambda run=None: 0)
+    return started
+
+
+def test_pool_shares_one_container_per_configuration(fake_engine: list[FakeHandle],
+                                                      tmp_path: Path) -> None:
+    pool = c.ContainerPool(tmp_path / "logs")
+    config = c.ContainerConfig(image_command=True)
+    first = pool.get(config)
+    assert pool.get(config) is first and len(fake_engine) == 1
+    assert fake_engine[0].spec["labels"] == {c.RUN_LABEL: pool.run_id}
+    assert fake_engine[0].spec["args"] == [] and first.memory_dir is not None
+    assert first.healthy_after_s == 0.5 and first.started_by_suite and first.process is None
+    fake_engine[0].state = "exited"  # it died: the next scenario gets a new one
+    second = pool.get(config)
+    assert second is not first and fake_engine[0].removed and len(fake_engine) == 2
+    assert (tmp_path / "logs").is_dir() and any((tmp_path / "logs").iterdir())
+    assert pool.remove_all() == 1 and fake_engine[1].removed
+    assert not pool.root.exists()
+
+
+def test_pool_replaces_a_container_on_the_same_memory_folder(fake_engine: list[FakeHandle],
+                                                              tmp_path: Path) -> None:
+    pool = c.ContainerPool(tmp_path / "logs")
+    server = pool.start(c.ContainerConfig(ServerConfig(persist=True)))
+    assert server.stop() == 0 and server.last_exit_code == 0
+    assert server.last_stop_log_tail.startswith("tail of")
+    new = pool.replace(server)
+    assert server.removed and not server.alive()
+    assert new.memory_dir == server.memory_dir and new.config == server.config
+    assert fake_engine[1].spec["memory_dir"] == server.memory_dir
+    pool.discard(new)
+    pool.discard(new)  # idempotent
+    pool.remove_all()
+
+
+def test_tmpfs_container_has_no_host_memory_folder(fake_engine: list[FakeHandle],
+                                                   tmp_path: Path) -> None:
+    pool = c.ContainerPool(tmp_path / "logs")
+    server = pool.get(c.ContainerConfig(tmpfs_size="400k"))
+    assert server.memory_dir is None and fake_engine[0].spec["memory_dir"] is None
+    assert server.container_memory_dir == c.CONTAINER_TMPFS_DIR
+    with pytest.raises(Unsupported, match="tmpfs"):
+        server.require_memory_dir()
+    with pytest.raises(Unsupported):
+        server.require_process()
+    assert server.config.label() == "container_atlas_tmpfs=400k"
+    assert server.log_tail() == f"tail of {server.name}"
+    pool.remove_all()
+
+
+# ---- a kill in the middle of saves: the storm's bookkeeping against a fake server ---------------
+
+def fake_atlas_server() -> Any:
+    """A threaded HTTP server with a memory "state": completions change it, saves answer its
+    fingerprint (slowly, so saves overlap)."""
+    import hashlib
+    import json
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    memory = {"state": 0, "changes_after_freeze": 0}
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with lock:
+                if self.path == "/v1/completions":
+                    memory["state"] += 1
+                state = memory["state"]
+            time.sleep(0.002)
+            answer = {"fingerprint": hashlib.sha256(str(state).encode()).hexdigest()}
+            data = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, memory
+
+
+def test_save_storm_freezes_on_a_saved_state_and_counts_cut_off_saves() -> None:
+    import hashlib
+
+    server, memory = fake_atlas_server()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    storm = c.SaveStorm(url, "crash.atlas", lambda i: {"prompt": f"text {i}"}, savers=3).start()
+    storm.freeze(min_saves=30, min_reads=3, timeout_s=30)
+    frozen_state = memory["state"]
+    current = hashlib.sha256(str(frozen_state).encode()).hexdigest()
+    server.shutdown()
+    server.server_close()  # "the kill": every following save finds no server
+    report = storm.finish()
+    assert memory["state"] == frozen_state, "no memory change after the freeze"
+    assert report.reads >= 3 and len(report.answered) >= 30 and not report.failures
+    assert current in report.answered, "the state at the kill was answered by a save"
+    every_state = {hashlib.sha256(str(s).encode()).hexdigest() for s in range(frozen_state + 1)}
+    assert every_state <= set(report.answered), "every state the memory had was answered"
+    assert report.cut_off >= 1 and "cut off" in report.summary()
+
+
+def test_save_storm_reports_a_server_that_never_answers() -> None:
+    storm = c.SaveStorm("http://127.0.0.1:9", "x.atlas", lambda i: {}, savers=1).start()
+    with pytest.raises(c.ContainerError, match="did not get going"):
+        storm.freeze(min_saves=5, timeout_s=5)
+    storm.finish()
+
+
+# ---- GPU: NVML through a fake pynvml ------------------------------------------------------------
+
+
+
+class FakeNvml:
+    def __init__(self, init_error: Exception | None = None, count: int = 1,
+                 busy: int = 37) -> None:
+        self.init_error, self.count, self.busy = init_error, count, busy
+
+    def nvmlInit(self) -> None:  # noqa: N802 - pynvml's names
+        if self.init_error:
+            raise self.init_error
+
+    def nvmlShutdown(self) -> None:  # noqa: N802
+        pass
+
+    def nvmlDeviceGetCount(self) -> int:  # noqa: N802
+        return self.count
+
+    def nvmlDeviceGetHandleByIndex(self, i: int) -> int:  # noqa: N802
+        return i
+
+    def nvmlDeviceGetUtilizationRates(self, handle: int) -> Any:  # noqa: N802
+        return type("Rates", (), {"gpu": self.busy, "memory": 5})()
+
+
+@pytest.fixture
+def nvml(monkeypatch: pytest.MonkeyPatch) -> Any:
+    def use(fake: FakeNvml) -> None:
+        monkeypatch.setattr(gpu, "_pynvml", lambda: fake)
+        gpu.nvml_skip_reason.cache_clear()
+
+    yield use
+    gpu.nvml_skip_reason.cache_clear()
+
+
+def test_gpu_skip_reasons(nvml: Any) -> None:
+    nvml(FakeNvml(init_error=RuntimeError("NVML Shared Library Not Found")))
+    assert gpu.nvml_skip_reason() == \
+        "no NVIDIA GPU: pynvml.nvmlInit() failed (NVML Shared Library Not Found)"
+    assert gpu.gpu_count() == 0
+    nvml(FakeNvml(count=0))
+    assert gpu.nvml_skip_reason() == "no NVIDIA GPU: NVML sees no device"
+    nvml(FakeNvml(count=2))
+    assert gpu.nvml_skip_reason() is None and gpu.gpu_count() == 2
+
+
+def test_gpu_utilisation_is_sampled_during_a_load(nvml: Any) -> None:
+    import time
+
+    nvml(FakeNvml(count=2, busy=42))
+    with gpu.UtilisationSampler(0.01) as sampler:
+        time.sleep(0.1)
+    assert sampler.report.peak_percent == 42 and sampler.report.busy_samples >= 2
+    assert all(len(values) == 2 for _, values in sampler.report.samples)
+    assert "peak 42 %" in sampler.report.summary()
+
+
+# ---- Kubernetes without a cluster ---------------------------------------------------------------
+
+def test_k8s_skips_without_a_kubeconfig(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    kube.skip_reason.cache_clear()
+    try:
+        assert kube.skip_reason() == "no Kubernetes cluster: no KUBECONFIG and no ~/.kube/config"
+        monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
+        kube.skip_reason.cache_clear()
+        assert "names no file" in (kube.skip_reason() or "")
+    finally:
+        kube.skip_reason.cache_clear()
+
+
+def test_k8s_image_names_and_pod_readiness() -> None:
+    assert kube.split_image("reg:5000/atlas:v1") == ("reg:5000/atlas", "v1")
+    assert kube.split_image("reg:5000/atlas") == ("reg:5000/atlas", "latest")
+    assert kube.split_image("atlas-server-cpu") == ("atlas-server-cpu", "latest")
+    ready = {"status": {"conditions": [{"type": "Ready", "status": "True"}]}, "metadata": {}}
+    assert kube.is_ready(ready)
+    assert not kube.is_ready({**ready, "metadata": {"deletionTimestamp": "2025-01-01T00:00:00Z"}})
+    assert not kube.is_ready({"status": {"conditions": [{"type": "Ready", "status": "False"}]}})
+
+
+def test_k8s_wrapping_kustomization(tmp_path: Path) -> None:
+    text = kube.wrapping_kustomization(kube.DEFAULT_OVERLAY, tmp_path, "atlas-suite-x",
+                                       "reg/atlas:v2")
+    data = yaml.safe_load(text)
+    assert data["namespace"] == "atlas-suite-x"
+    assert not Path(data["resources"][0]).is_absolute(), "kustomize refuses absolute roots"
+    assert (tmp_path / data["resources"][0]).resolve() == kube.DEFAULT_OVERLAY.resolve()
+    assert data["images"] == [{"name": "atlas-server-cpu", "newName": "reg/atlas",
+                               "newTag": "v2"}]
+    if not shutil.which("kubectl"):
+        return  # the rendering below needs kubectl's built-in kustomize (no cluster)
+    (tmp_path / "kustomization.yaml").write_text(text)
+    rendered = subprocess.run(["kubectl", "kustomize", str(tmp_path)], capture_output=True,
+                              text=True, timeout=60)
+    if rendered.returncode != 0:
+        pytest.skip(f"kubectl kustomize does not run here: {rendered.stderr[-300:]}")
+    objects = [o for o in yaml.safe_load_all(rendered.stdout) if o]
+    assert {o["metadata"]["namespace"] for o in objects} == {"atlas-suite-x"}
+    assert {x["image"] for x in pod_containers(deployment(objects))} == {"reg/atlas:v2"}
+
+
+# ---- tag rules: which reason wins ------------------------------------------------------------
+
+def test_tag_rules_order_and_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
+    from atlas_suite.targets import TargetSettings
+
+    settings = TargetSettings.from_userdata({})
+    monkeypatch.setattr(kube, "skip_reason", lambda: "no k8s")
+    monkeypatch.setattr(gpu, "nvml_skip_reason", lambda: "no gpu")
+    monkeypatch.setattr(c, "suite_skip_reason", lambda image=None: "no engine")
+    monkeypatch.setattr(c, "gpu_skip_reason", lambda: "no nvidia runtime")
+    assert tagrules.skip_reason({"docker", "atlas"}, settings) == "no engine"
+    assert tagrules.skip_reason({"docker", "gpu"}, settings) == "no gpu"
+    assert tagrules.skip_reason({"k8s"}, settings) == "no k8s"
+    assert tagrules.skip_reason({"memory"}, settings) is None
+    monkeypatch.setattr(gpu, "nvml_skip_reason", lambda: None)
+    monkeypatch.setattr(c, "suite_skip_reason", lambda image=None: None)
+    assert tagrules.skip_reason({"docker"}, settings) is None
+    assert tagrules.skip_reason({"docker", "gpu"}, settings) == "no nvidia runtime"

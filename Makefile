@@ -8,7 +8,7 @@ ARGS   ?=
 CONTAINERS ?= 1
 
 .PHONY: setup test lint unit test-atlas-server-smoke test-atlas-server-full steps-doc \
-        bench serve clean probes images test-containers
+        bench serve clean probes images test-containers matrix
 
 setup: $(VENV)/.installed probes  ## virtual environment, dependencies, model, client probes, images
 	$(BIN)/atlas-reference-server --fetch-model
@@ -52,6 +52,9 @@ bench:  ## the reference server's benchmarks: they print figures, they do not pa
 	$(BIN)/python benchmarks/bench_overhead.py
 	$(BIN)/python benchmarks/bench_memory_scaling.py
 	$(BIN)/python benchmarks/bench_save_load.py
+
+matrix:  ## the compatibility matrix of TARGETS (default targets.example.toml)
+	$(BIN)/python scripts/atlas-matrix.py $(or $(TARGETS),targets.example.toml) $(MATRIX_ARGS)
 
 serve:  ## run the reference server on port 8080 with ATLAS on
 	$(BIN)/atlas-reference-server -m $$($(BIN)/atlas-reference-server --fetch-model) --atlas --port 8080

@@ -9,6 +9,7 @@ from typing import Any
 from behave import fixture, use_fixture
 from behave.model import Scenario, Status
 
+from atlas_suite import traceability
 from atlas_suite.http import ApiClient
 from atlas_suite.reporting import attach_text
 from atlas_suite.server import ServerPool
@@ -39,10 +40,15 @@ def scenario_client(context: Any) -> Iterator[ApiClient]:
 
 
 def before_all(context: Any) -> None:
+    traceability.start(context)  # fails fast on an unknown @req tag or an uncovered requirement
     context.skip_reasons = collections.defaultdict(list)  # reason -> scenario names
-    # cleanups run last-in first-out and outside output capture: this one prints last
+    # cleanups run last-in first-out and outside output capture: this one prints near the end
     context.add_cleanup(_print_skip_reasons, context.skip_reasons)
     use_fixture(server_pool, context)
+
+
+def after_all(context: Any) -> None:
+    traceability.finish(context)  # reports/traceability.{html,md,json}; summary printed last
 
 
 def _print_skip_reasons(skip_reasons: dict[str, list[str]]) -> None:

@@ -33,6 +33,7 @@ class ServerConfig:
 
     atlas: bool = True
     api_keys: tuple[str, ...] = ()
+    api_key_file: tuple[str, ...] = ()  # keys the pool writes to a file for --api-key-file
     rate_limit: int | None = None
     memory_budget_mb: int | None = None
     parallel: int | None = 4
@@ -48,8 +49,9 @@ class ServerConfig:
     def __post_init__(self) -> None:
         if self.model not in MODELS:
             raise ValueError(f"model must be one of {MODELS}, got {self.model!r}")
-        if isinstance(self.api_keys, str):  # a lone string would be split into characters
-            raise TypeError("api_keys must be a tuple of strings")
+        for name in ("api_keys", "api_key_file"):
+            if isinstance(getattr(self, name), str):  # a lone string splits into characters
+                raise TypeError(f"{name} must be a tuple of strings")
 
     def with_(self, **changes: object) -> ServerConfig:
         """A copy with some fields changed (``dataclasses.replace``)."""
@@ -77,7 +79,7 @@ class ServerConfig:
             value = getattr(self, field.name)
             if field.name == "atlas" or value == getattr(defaults, field.name):
                 continue
-            if field.name == "api_keys":
+            if field.name in ("api_keys", "api_key_file"):
                 value = f"{len(value)}keys"
             parts.append(f"{field.name}={value}")
         return "_".join(str(p) for p in parts).replace("/", "-")

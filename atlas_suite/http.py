@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,8 +120,13 @@ class ApiClient:
     def post(self, path: str, json_body: Any = None, **kwargs: Any) -> Exchange:
         return self.request("POST", path, json_body=json_body, **kwargs)
 
-    def stream(self, path: str, json_body: dict[str, Any]) -> StreamResult:
-        """POST a streaming request and read the whole event stream."""
+    def stream(self, path: str, json_body: dict[str, Any],
+               on_first_event: Callable[[], None] | None = None) -> StreamResult:
+        """POST a streaming request and read the whole event stream.
+
+        ``on_first_event`` runs once the first event has arrived, while the rest is still
+        streaming: a way to act on the server in the middle of a request.
+        """
         headers = dict(self.headers, **{"Content-Type": "application/json"})
         with self.session.post(self.url(path), data=json.dumps(json_body), headers=headers,
                                stream=True, timeout=self.timeout_s) as reply:
@@ -136,6 +141,9 @@ class ApiClient:
                     result.done = True
                 else:
                     result.chunks.append(event)  # type: ignore[arg-type]
+                if on_first_event is not None:
+                    on_first_event()
+                    on_first_event = None
         self.exchanges.append(Exchange("POST", path, result.status, result.headers,
                                        "\n".join(result.raw)))
         return result

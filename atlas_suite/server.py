@@ -38,8 +38,13 @@ class NotHealthy(Exception):
         self.answer = answer
 
 
-def wait_healthy(base_url: str, timeout_s: float, alive: Callable[[], bool]) -> None:
-    """Poll ``GET /health`` until it answers 200, the deadline passes or ``alive()`` is false."""
+def wait_healthy(base_url: str, timeout_s: float, alive: Callable[[], bool],
+                 history: list[tuple[int, str]] | None = None) -> None:
+    """Poll ``GET /health`` until it answers 200, the deadline passes or ``alive()`` is false.
+
+    ``history``, when given, receives every HTTP answer seen (status, body): what the server
+    said while it was loading.
+    """
     seen = {"answer": "no answer yet"}
 
     def healthy() -> bool:
@@ -51,6 +56,8 @@ def wait_healthy(base_url: str, timeout_s: float, alive: Callable[[], bool]) -> 
             seen["answer"] = f"{type(exc).__name__}: {exc}"
             return False
         seen["answer"] = f"HTTP {reply.status_code} {reply.text[:300]}"
+        if history is not None:
+            history.append((reply.status_code, reply.text[:2000]))
         return reply.status_code == 200
 
     retrying = Retrying(stop=stop_after_delay(timeout_s), wait=wait_fixed(0.2),
@@ -125,6 +132,7 @@ class ServerProcess:
         self.fsize_limit_kb = fsize_limit_kb
         self.popen: subprocess.Popen[bytes] | None = None
         self.pump: LogPump | None = None
+        self.startup_answers: list[tuple[int, str]] = []  # /health answers before it was ready
 
     def start(self) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -152,7 +160,7 @@ class ServerProcess:
     def wait_ready(self, timeout_s: float) -> None:
         """Poll GET /health until 200; on failure say what was seen and show the log tail."""
         try:
-            wait_healthy(self.base_url, timeout_s, self.alive)
+            wait_healthy(self.base_url, timeout_s, self.alive, self.startup_answers)
         except NotHealthy as exc:
             raise ServerStartError(self._failure(exc.what, exc.answer)) from None
 
@@ -160,6 +168,11 @@ class ServerProcess:
         state = "running" if self.alive() else f"exited with code {self.exit_code}"
         return (f"the server {what}; last /health answer: {answer}; process {state}\n"
                 f"command: {' '.join(redact(self.argv))}\nlog tail:\n{self.log_tail()}")
+
+    def terminate(self) -> None:
+        """Send SIGTERM (a graceful stop request) and return at once."""
+        if self.alive():
+            self.popen.send_signal(signal.SIGTERM)
 
     def stop(self, grace_s: float = 30.0) -> int | None:
         """SIGTERM, a bounded wait, then SIGKILL; returns the exit code (None if never started)."""
@@ -295,6 +308,10 @@ class ServerPool:
         assert memory_dir is not None
         argv = server_argv(self.settings, config, port=port,
                            model=self.models.path(config.model), memory_dir=memory_dir)
+        if config.api_key_file:  # keys the server must read from a file, not its command line
+            key_file = memory_dir.parent / "api-keys.txt"
+            key_file.write_text("".join(f"{key}\n" for key in config.api_key_file))
+            argv += ["--api-key-file", str(key_file)]
         self._starts += 1
         name = re.sub(r"[^A-Za-z0-9_.=-]", "-", config.label())[:80]
         log_path = self.settings.log_dir / f"server-{self._starts:02d}-{name}-{port}.log"

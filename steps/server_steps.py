@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from behave import given, then, when
-from hamcrest import assert_that, contains_string, equal_to, is_not
+from hamcrest import assert_that, contains_string, equal_to, greater_than, is_not
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from atlas_suite.atlas import atlas_extension
 from atlas_suite.config import ServerConfig
 from atlas_suite.http import describe_text
+from atlas_suite.schemas import registry
 from atlas_suite.steplib import types  # noqa: F401 - typed parameters
 from atlas_suite.steplib.support import (
+    api,
     current_server,
     http,
     skips_when_unsupported,
     use_server,
 )
+from atlas_suite.texts import long_prompt
 
 
 def _default(context: Any) -> ServerConfig:
@@ -83,6 +88,21 @@ def step_persistent_server(context: Any) -> None:
     use_server(context, context.pool.fresh(_default(context).with_(persist=True)))
 
 
+@given('a server that reads its API keys from a file holding "{first}" and "{second}"')
+@skips_when_unsupported
+def step_key_file_server(context: Any, first: str, second: str) -> None:
+    """A server started with ``--api-key-file``: the suite writes both keys into that file."""
+    config = _default(context).with_(api_key_file=(first, second))
+    use_server(context, context.pool.get(config))
+
+
+@given("a newly started server under test")
+@skips_when_unsupported
+def step_new_server(context: Any) -> None:
+    """The default configuration, started anew for this scenario (to watch its start-up)."""
+    use_server(context, context.pool.fresh(_default(context)))
+
+
 @given('a fresh ATLAS server that starts from the memory file "{name}"')
 @skips_when_unsupported
 def step_memory_file_server(context: Any, name: str) -> None:
@@ -104,6 +124,41 @@ def step_restart(context: Any) -> None:
     """SIGTERM, wait for the exit, start again on the same memory folder."""
     server = context.pool.restart(current_server(context).config)
     use_server(context, server)
+
+
+@when("a long streamed completion is in flight when the server is asked to stop")
+@skips_when_unsupported
+def step_stop_mid_stream(context: Any) -> None:
+    """Stream a 120-token completion (with ATLAS where the server has it); at its first chunk
+    send SIGTERM; read the stream to its end, then wait for the process to exit (its code is
+    kept for the next steps)."""
+    server = current_server(context)
+    process = server.require_process()
+    extension = atlas_extension() if server.config.atlas else None
+    body = api(context).completion_body(long_prompt(20), max_tokens=120, stream=True,
+                                        atlas=extension)
+    context.stream = http(context).stream("/v1/completions", body,
+                                          on_first_event=process.terminate)
+    server.last_exit_code = process.stop()
+    server.last_stop_log_tail = process.log_tail(30)
+
+
+@then("while it was loading, the server answered /health with 503 in the error envelope")
+@skips_when_unsupported
+def step_loading_answers(context: Any) -> None:
+    """Among the ``/health`` answers seen while the server started, a 503 in the OpenAI error
+    envelope came before the first 200."""
+    answers = current_server(context).require_process().startup_answers
+    statuses = [status for status, _ in answers]
+    assert_that(statuses and statuses[-1] == 200, equal_to(True),
+                f"expected the start-up to end with a 200 from /health; saw {statuses}")
+    loading = [text for status, text in answers if status == 503]
+    assert_that(len(loading), greater_than(0),
+                "expected /health to answer 503 while the model loaded, but the first answer "
+                f"was already {statuses[0]}: the server reports healthy before it is ready")
+    problems = registry().errors("error", json.loads(loading[0]))
+    assert_that(problems, equal_to([]),
+                f"the loading answer is not in the error envelope: {loading[0]}")
 
 
 @then("the server exited with code {code:Int}")

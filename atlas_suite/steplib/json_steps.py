@@ -126,6 +126,7 @@ def step_json_schema(context: Any, path: str, schema: str) -> None:
 
 @given('I remember the JSON at "{path}" as "{name}"')
 @when('I remember the JSON at "{path}" as "{name}"')
+@then('I remember the JSON at "{path}" as "{name}"')
 def step_remember(context: Any, path: str, name: str) -> None:
     """Keep the value at ``path`` under ``name`` for a later comparison in this scenario."""
     notes(context)[name] = _at(context, path)

@@ -7,6 +7,7 @@ Feature: Completions carry the ATLAS extension
     Given the ATLAS server is running
 
   @smoke
+  @req.API-EXT-REQUEST @req.API-EXT-RESPONSE
   Scenario: A text completion with ATLAS reports what the memory did
     When I POST "/v1/completions" with:
       """
@@ -22,6 +23,7 @@ Feature: Completions carry the ATLAS extension
     And the JSON at "atlas.blend_ratio" is 0.7
     And the JSON at "atlas.tokens_memorized" is greater than 0
 
+  @req.API-EXT-RESPONSE @req.FUNC-FINGERPRINT
   Scenario: A chat completion with ATLAS updates the memory
     Given I note the memory fingerprint
     When I send a chat completion with the ATLAS extension enabled
@@ -30,16 +32,19 @@ Feature: Completions carry the ATLAS extension
     And the response carries an atlas block that matches its schema
     And the memory fingerprint has changed
 
+  @req.API-EXT-REQUEST
   Scenario: The server's defaults fill in what the request leaves out
     When I send a text completion with the ATLAS extension enabled
     Then the atlas block reports the server's default window size and blend ratio
 
+  @req.API-EXT-TOKENS @req.FUNC-COUNTERS
   Scenario: The memory counts the request's tokens
     Given I note the memory counters
     When I send a text completion with the ATLAS extension enabled
     Then the atlas block counts the request's tokens
     And the memory counters have grown
 
+  @req.API-EXT-STREAM
   Scenario Outline: A streamed <kind> completion carries the atlas block in its last chunk
     When I stream a <kind> completion with the ATLAS extension enabled
     Then the stream ends with [DONE]

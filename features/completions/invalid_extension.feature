@@ -7,6 +7,7 @@ Feature: An invalid ATLAS parameter is refused before any work is done
   Background:
     Given the ATLAS server is running
 
+  @req.API-EXT-INVALID
   Scenario Outline: The ATLAS extension <extension> is refused, naming <param>
     Given I note the memory fingerprint
     When I send a text completion with the ATLAS extension <extension>
@@ -35,6 +36,7 @@ Feature: An invalid ATLAS parameter is refused before any work is done
       | {"enabled": true, "colour": "blue"} | atlas.colour  |
       | "on"                                | atlas         |
 
+    @req.MEM-NAMES
     Examples: memory names
       | extension                                      | param             |
       | {"enabled": true, "memory_file": "../x.atlas"} | atlas.memory_file |

@@ -7,12 +7,14 @@ Feature: Without ATLAS the server is a plain OpenAI server
     Given the server under test is running
 
   @smoke
+  @req.API-MODELS @req.API-START
   Scenario: The models list names the loaded model
     When I GET "/v1/models"
     Then the response status is 200
     And the response matches the "models_list" schema
 
   @smoke
+  @req.API-COMPLETIONS @req.API-PLAIN-SHAPE
   Scenario: A text completion is plain OpenAI
     When I POST "/v1/completions" with:
       """
@@ -22,6 +24,7 @@ Feature: Without ATLAS the server is a plain OpenAI server
     And the response matches the "completion" schema
     And the JSON at "atlas" does not exist
 
+  @req.API-CHAT @req.API-PLAIN-SHAPE
   Scenario: A chat completion is plain OpenAI
     When I POST "/v1/chat/completions" with:
       """
@@ -32,6 +35,7 @@ Feature: Without ATLAS the server is a plain OpenAI server
     And the JSON at "choices[0].message.role" is "assistant"
     And the JSON at "atlas" does not exist
 
+  @req.API-COMPLETIONS @req.API-CHAT @req.API-PLAIN-SHAPE
   Scenario Outline: A streamed <kind> completion is plain OpenAI
     When I stream a <kind> completion without the ATLAS extension
     Then the stream ends with [DONE]
@@ -44,6 +48,7 @@ Feature: Without ATLAS the server is a plain OpenAI server
       | chat | chat_completion_chunk |
 
   @atlas @memory
+  @req.API-PLAIN-MEMORY @req.FUNC-FINGERPRINT
   Scenario Outline: A <kind> completion <how> leaves the memory untouched
     Given I note the memory fingerprint
     When I send a <kind> completion <how>
@@ -57,6 +62,7 @@ Feature: Without ATLAS the server is a plain OpenAI server
       | chat | without the ATLAS extension        |
       | chat | with the ATLAS extension disabled  |
 
+  @req.API-NO-ATLAS
   Scenario: A server started without ATLAS has no ATLAS routes
     Given a plain OpenAI server without ATLAS
     When I GET "/v1/atlas/status"

@@ -6,6 +6,7 @@ Feature: Bad requests get clear errors in the OpenAI envelope
   Background:
     Given the server under test is running
 
+  @req.ERR-MALFORMED-JSON @req.ERR-ENVELOPE
   Scenario Outline: Malformed JSON sent to <route> is a 400
     When I POST "<route>" with:
       """
@@ -28,12 +29,14 @@ Feature: Bad requests get clear errors in the OpenAI envelope
       | /v1/atlas/memory/load |
 
   @smoke
+  @req.ERR-BODY-LIMIT @req.ERR-ENVELOPE
   Scenario: A body over 8 MiB is refused with 413
     When I POST "/v1/completions" with a body of 9 MiB
     Then the response status is 413
     And the response matches the "error" schema
     And the server is healthy
 
+  @req.ERR-UNKNOWN-ROUTE @req.ERR-ENVELOPE
   Scenario Outline: The unknown route <method> <route> is a 404
     When I send a <method> request to "<route>"
     Then the response status is 404

@@ -7,6 +7,7 @@ Feature: A client that hangs up mid-stream frees its slot
     Given the ATLAS server is running
 
   @smoke
+  @req.ERR-DISCONNECT @req.QUAL-NO-CRASH
   Scenario: A client hangs up after the first chunk of a long stream
     When a client starts a long streamed completion and hangs up after the first chunk
     Then within 30 seconds the server reports no active requests

@@ -3,6 +3,7 @@ Feature: A full disk never destroys a saved memory
   Saving is atomic: a temporary file, fsync, rename. When the disk fills up during a save, the
   server answers 507 and the previous file stays intact and loadable.
 
+  @req.MEM-DISK-FULL
   Scenario: A save that runs out of disk space leaves the previous file intact
     Given the ATLAS server has saved a memory as "disk-previous.atlas"
     And an ATLAS server whose disk fills up after 64 KiB holds a copy of "disk-previous.atlas"

@@ -4,6 +4,7 @@ Feature: Too much ATLAS work at once is refused cleanly, never a crash
   queue are full the server answers 503 at once with a message about memory. The requests it
   accepted complete, and it never crashes.
 
+  @req.ERR-ADMISSION @req.QUAL-NO-CRASH
   Scenario: Fifty long ATLAS requests at once against a 1 MB budget
     Given an ATLAS server with a memory budget of 1 MB
     When I GET "/v1/atlas/status"

@@ -6,6 +6,7 @@ Feature: Memory file names never leave the memory folder
   Background:
     Given the ATLAS server is running
 
+  @req.MEM-NAMES @req.API-MEMORY-DIR
   Scenario Outline: The name "<name>" is refused by <action>
     Given I note the files in and around the memory folder, and what is at "<name>"
     When I POST "/v1/atlas/memory/<action>" with:

@@ -9,6 +9,7 @@ Feature: A damaged memory file is refused and the memory in use stays as it was
     And the memory has read "The librarian sorted old maps of the coast by year."
 
   @smoke
+  @req.MEM-CORRUPT @req.MEM-LOAD-KEEPS @req.QUAL-NO-CRASH
   Scenario: The founding document's corruption test: CORRUPTED_DATA at byte 100
     Given the memory is saved as "founding.atlas"
     And I note the memory fingerprint
@@ -23,6 +24,7 @@ Feature: A damaged memory file is refused and the memory in use stays as it was
     And the memory fingerprint is unchanged
     And the server is healthy
 
+  @req.MEM-LOAD-KEEPS
   Scenario Outline: A memory file <damage> is refused with <status>
     Given the memory is saved as "<file>"
     And I note the memory fingerprint
@@ -32,6 +34,7 @@ Feature: A damaged memory file is refused and the memory in use stays as it was
     And the memory fingerprint is unchanged
     And the server is healthy
 
+    @req.MEM-CORRUPT
     Examples: damaged bytes
       | damage                     | file                | status | message    |
       | corrupted at byte 100      | damage-100.atlas    | 400    | corruption |
@@ -41,6 +44,7 @@ Feature: A damaged memory file is refused and the memory in use stays as it was
       | emptied                    | damage-empty.atlas  | 400    | corruption |
       | stamped with a wrong magic | damage-magic.atlas  | 400    | corruption |
 
+    @req.MEM-VERSION @req.MEM-MISMATCH @req.MEM-FORMAT
     Examples: files this server cannot use
       | damage                                  | file                | status | message                          |
       | stamped with format version 2           | damage-v2.atlas     | 400    | unsupported memory file version |

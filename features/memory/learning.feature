@@ -8,6 +8,7 @@ Feature: The memory learns, and named memories stay apart
     Given the ATLAS server is running
 
   @smoke
+  @req.FUNC-LEARNS @req.FUNC-COUNTERS
   Scenario: Re-reading a text gives a lower recall error than the first read
     Given the memory has been reset
     When the memory reads the text:
@@ -20,6 +21,7 @@ Feature: The memory learns, and named memories stay apart
     Then the second read's omega loss is lower than the first's
     And the omega losses are real numbers
 
+  @req.FUNC-COUNTERS @req.FUNC-FINGERPRINT
   Scenario: Reading updates the memory's counters and fingerprint
     Given I note the memory counters
     And I note the memory fingerprint
@@ -27,6 +29,7 @@ Feature: The memory learns, and named memories stay apart
     Then the memory counters have grown
     And the memory fingerprint has changed
 
+  @req.FUNC-NAMED
   Scenario: Named memories never see each other's text
     Given the memory "named-bravo.atlas" has read "Bravo reads about rivers and mills."
     And I note the fingerprint of the memory "named-bravo.atlas"

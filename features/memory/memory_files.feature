@@ -8,6 +8,7 @@ Feature: Memory files: save, list, load, delete and reset
     Given the ATLAS server is running
 
   @smoke
+  @req.API-MEM-SAVE @req.API-MEM-LIST @req.API-MEMORY-DIR
   Scenario: A saved memory appears in the list with its size
     Given the memory has read "The lighthouse keeper counted the ships every night."
     When I save the memory as "files-listed.atlas"
@@ -19,12 +20,14 @@ Feature: Memory files: save, list, load, delete and reset
     And the memory list shows "files-listed.atlas" with the size the save reported
     And the memory folder holds "files-listed.atlas"
 
+  @req.API-MEM-LIST
   Scenario: The memory list describes every file
     Given the memory is saved as "files-described.atlas"
     When I GET "/v1/atlas/memory/list"
     Then the response status is 200
     And the response matches the "memory_list" schema
 
+  @req.API-MEM-LOAD @req.FUNC-EXACT-RESTORE
   Scenario: A loaded memory has exactly the fingerprint it had when saved
     Given the memory has read "The harbour master logged every ship that entered the bay."
     And the memory is saved as "files-roundtrip.atlas"
@@ -37,6 +40,7 @@ Feature: Memory files: save, list, load, delete and reset
     And the memory fingerprint is the one noted
     And the status names "files-roundtrip.atlas" as the memory's source
 
+  @req.FUNC-EXACT-RESTORE
   Scenario: A loaded memory continues exactly as the original would
     Given the memory has read "Grey gulls circled the fishing boats while the nets came in."
     And the memory is saved as "files-continue.atlas"
@@ -46,6 +50,7 @@ Feature: Memory files: save, list, load, delete and reset
     And the memory reads "The bakers sold warm bread to the early travellers."
     Then the reported omega loss is the remembered one
 
+  @req.API-MEM-DELETE @req.MEM-MISSING
   Scenario: A deleted file is gone
     Given the memory is saved as "files-deleted.atlas"
     When I delete the memory file "files-deleted.atlas"
@@ -56,6 +61,7 @@ Feature: Memory files: save, list, load, delete and reset
     Then the response status is 404
     And the response matches the "error" schema
 
+  @req.MEM-MISSING @req.MEM-LOAD-KEEPS
   Scenario: Loading a file that does not exist is a 404 and changes nothing
     Given I note the memory fingerprint
     When I load the memory file "files-never-saved.atlas"
@@ -63,6 +69,7 @@ Feature: Memory files: save, list, load, delete and reset
     And the response matches the "error" schema
     And the memory fingerprint is unchanged
 
+  @req.API-MEM-RESET
   Scenario: Resetting the memory returns it to its initial state
     Given the memory has been reset
     And I note the memory fingerprint

@@ -7,6 +7,7 @@ Feature: API keys guard every /v1 route
   Background:
     Given a server that requires the API key "suite-key-7f3a9c"
 
+  @req.SEC-AUTH @req.ERR-ENVELOPE
   Scenario Outline: <method> <route> without a key is refused with 401
     Given I use no API key
     When I send a <method> request to "<route>"
@@ -28,6 +29,7 @@ Feature: API keys guard every /v1 route
       | GET    | /v1/atlas/memory/list |
       | POST   | /v1/atlas/memory/save |
 
+  @req.SEC-AUTH
   Scenario Outline: <method> <route> with a wrong key is refused with 401
     Given I use the API key "suite-wrong-key-1b2c"
     When I send a <method> request to "<route>"
@@ -46,11 +48,13 @@ Feature: API keys guard every /v1 route
       | POST   | /v1/atlas/memory/reset |
 
   @smoke
+  @req.SEC-HEALTH-PUBLIC @req.API-READY
   Scenario: The health check is public
     Given I use no API key
     When I GET "/health"
     Then the response status is 200
 
+  @req.SEC-AUTH
   Scenario Outline: The key is accepted in the <header> header
     Given I send the API key "suite-key-7f3a9c" in the "<header>" header
     When I GET "/v1/models"
@@ -62,6 +66,7 @@ Feature: API keys guard every /v1 route
       | Authorization |
       | X-Api-Key     |
 
+  @req.SEC-KEY-SECRET
   Scenario: The key never appears in an answer or in the server log
     Given I use the API key "suite-key-7f3a9c"
     When I GET "/v1/models"
@@ -73,3 +78,16 @@ Feature: API keys guard every /v1 route
     And no response in this scenario contains "suite-wrong-key-1b2c"
     And the server log does not contain "suite-key-7f3a9c"
     And the server log does not contain "suite-wrong-key-1b2c"
+
+  @req.SEC-AUTH-FILE
+  Scenario Outline: Keys read from --api-key-file guard the routes like --api-key
+    Given a server that reads its API keys from a file holding "file-key-one" and "file-key-two"
+    And I use the API key "<key>"
+    When I send a GET request to "/v1/models"
+    Then the response status is <status>
+
+    Examples:
+      | key           | status |
+      | file-key-one  | 200    |
+      | file-key-two  | 200    |
+      | file-key-nine | 401    |

@@ -3,6 +3,7 @@ Feature: Rate limiting per client
   With --rate-limit N the server answers at most N requests per minute per API key (or per
   client address); beyond that it answers 429 and says when to come back.
 
+  @req.SEC-RATE-LIMIT
   Scenario: The fourth request in a minute is refused with 429
     Given a fresh server limited to 3 requests per minute
     When I GET "/v1/models" 4 times

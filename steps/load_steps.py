@@ -1,0 +1,744 @@
+"""Load, performance and soak: many users, ATLAS overhead, save/load cycles, context scaling,
+resources. The engine is ``atlas_suite.load``; every bound comes from the feature's Examples."""
+
+from __future__ import annotations
+
+import collections
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+from behave import given, then, when
+from hamcrest import assert_that, equal_to, greater_than, less_than, less_than_or_equal_to
+
+from atlas_suite.atlas import expect_ok
+from atlas_suite.load import (
+    LoadEngine,
+    LoadResult,
+    RequestSpec,
+    completion_body,
+    completion_workload,
+    distribution,
+    interleaved_pairs,
+    linear_fit,
+    mixed_workload,
+    percentile,
+    render_table,
+    slope_ratio,
+    summary_rows,
+    varied_prompt,
+)
+from atlas_suite.plots import plot_load, plot_pairs, plot_xy, publish, slug, write_json
+from atlas_suite.reporting import attach_text
+from atlas_suite.resources import (
+    ResourceMonitor,
+    gpu_process_ids,
+    gpu_unavailable_reason,
+    process_tree,
+)
+from atlas_suite.steplib import types  # noqa: F401 - typed parameters
+from atlas_suite.steplib.support import (
+    api,
+    current_server,
+    http,
+    noted,
+    notes,
+    skip,
+    skips_when_unsupported,
+    use_server,
+)
+
+# what each kind of completion sends: (ATLAS on, streamed)
+KINDS = {"ATLAS": (True, False), "streamed ATLAS": (True, True), "plain": (False, False),
+         "streamed plain": (False, True)}
+DEFAULT_SOAK_S = 75.0  # CI; -D soak_duration=86400 for the founding document's 24 hours
+DEFAULT_TIMEOUT_S = 300.0  # one request, at most (-D load_timeout=S)
+
+
+@dataclass
+class LoadRun:
+    """The figures of the scenario's load, where Then steps check them and record the checks."""
+
+    what: str
+    figures: dict[str, Any]
+    json_path: Path
+    result: LoadResult | None = None
+    monitor: ResourceMonitor | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def _kind(text: str) -> tuple[bool, bool]:
+    if text.strip() not in KINDS:
+        raise AssertionError(f'unknown kind of completion "{text}": use one of '
+                             f'{", ".join(repr(k) for k in KINDS)}')
+    return KINDS[text.strip()]
+
+
+def _userdata(context: Any, name: str, default: float) -> float:
+    value = context.config.userdata.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+def _engine(context: Any) -> LoadEngine:
+    return LoadEngine(headers=dict(http(context).headers),
+                      timeout_s=_userdata(context, "load_timeout", DEFAULT_TIMEOUT_S))
+
+
+def _monitor(context: Any, interval_s: float = 0.5) -> ResourceMonitor:
+    server = current_server(context)
+    pid = server.process.pid if server.process is not None else None
+    return ResourceMonitor(pid=pid, base_url=server.base_url, interval_s=interval_s,
+                           headers=dict(http(context).headers))
+
+
+def _run(context: Any) -> LoadRun:
+    run = getattr(context, "load_run", None)
+    assert run is not None, "no load was run in this scenario yet"
+    return run
+
+
+def _result(context: Any) -> LoadResult:
+    result = _run(context).result
+    assert result is not None, "this scenario's load has no request figures"
+    return result
+
+
+def _describe(context: Any) -> dict[str, Any]:
+    server = current_server(context)
+    return {"scenario": context.scenario.name, "feature": context.feature.name,
+            "server": server.config.label(), "target": context.pool.settings.target,
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "checks": []}
+
+
+def _publish(context: Any, what: str, figures: dict[str, Any],
+             plot: Callable[[Path], Path], **kept: Any) -> LoadRun:
+    figures = {**_describe(context), "what": what, **figures}
+    json_path, _ = publish(context, slug(context.scenario.name), figures, plot)
+    run = LoadRun(what, figures, json_path, **kept)
+    context.load_run = run
+    return run
+
+
+def _check(context: Any, check: str, value: Any, bound: Any, passed: bool) -> None:
+    """Record a check and its verdict in the scenario's JSON figures (the report shows them)."""
+    run = getattr(context, "load_run", None)
+    if run is not None:
+        run.figures["checks"].append({"check": check, "value": value, "bound": bound,
+                                      "passed": bool(passed)})
+        write_json(run.json_path, run.figures)
+
+
+def _load(context: Any, what: str, drive: Callable[[LoadEngine], LoadResult],
+          interval_s: float = 0.5) -> LoadRun:
+    """Run ``drive`` with the server's resources sampled; publish figures, plot, summary."""
+    engine = _engine(context)
+    with _monitor(context, interval_s) as monitor:
+        result = drive(engine)
+    figures = {**result.to_json(), "resources": monitor.to_json()}
+    run = _publish(context, what, figures,
+                   lambda path: plot_load(path, what, result, monitor),
+                   result=result, monitor=monitor)
+    text = render_table(summary_rows(result.summary()))
+    resources = monitor.summary()
+    if resources["rss_mb"]["peak"] is not None:
+        text += (f"\nserver RSS peak {resources['rss_mb']['peak']:.0f} MB, CPU mean "
+                 f"{resources['cpu_percent']['mean'] or 0:.0f} %")
+    attach_text(context, "load summary", f"{what}\n{text}")
+    return run
+
+
+# -- many users ---------------------------------------------------------------------------------
+@given("one user's throughput with {n:Int} {kind} completions of {tokens:Int} tokens is noted")
+def step_single_user(context: Any, n: int, kind: str, tokens: int) -> None:
+    """One user sends ``n`` completions back to back; keep its tokens per second to compare."""
+    atlas, stream = _kind(kind)
+    workload = completion_workload(current_server(context).base_url, api(context).model_id(),
+                                   max_tokens=tokens, atlas=atlas, stream=stream)
+    result = _engine(context).closed_loop(workload, 1, requests=n)
+    assert_that(result.failed, equal_to([]), "the single user's requests must all succeed")
+    notes(context)["single_user"] = result.summary()
+
+
+@when("{users:Int} users each send {per_user:Int} {kind} completions of {tokens:Int} tokens "
+      "back to back")
+def step_closed_loop(context: Any, users: int, per_user: int, kind: str, tokens: int) -> None:
+    """A closed loop: ``users`` users on shared connection pools, each sending its next request
+    as soon as its previous one is answered, ``users * per_user`` requests in all."""
+    atlas, stream = _kind(kind)
+    workload = completion_workload(current_server(context).base_url, api(context).model_id(),
+                                   max_tokens=tokens, atlas=atlas, stream=stream)
+    _load(context, f"{users} users x {per_user} {kind} completions of {tokens} tokens",
+          lambda engine: engine.closed_loop(workload, users, requests=users * per_user))
+
+
+@when("{kind} completions of {tokens:Int} tokens arrive at {rate:Number} per second for "
+      "{seconds:Int} seconds")
+def step_open_loop(context: Any, kind: str, tokens: int, rate: float, seconds: int) -> None:
+    """An open loop: requests arrive evenly at ``rate`` per second whether or not earlier ones
+    were answered (at most 500 in flight)."""
+    atlas, stream = _kind(kind)
+    workload = completion_workload(current_server(context).base_url, api(context).model_id(),
+                                   max_tokens=tokens, atlas=atlas, stream=stream)
+    _load(context, f"{kind} completions of {tokens} tokens at {rate:g}/s for {seconds} s",
+          lambda engine: engine.open_loop(workload, rate, duration_s=seconds,
+                                          max_in_flight=500))
+
+
+@then("every request was answered")
+def step_all_answered(context: Any) -> None:
+    """Every request was sent and got an HTTP answer: no refused connection, no timeout."""
+    result = _result(context)
+    unanswered = collections.Counter(s.error for s in result.samples if s.status is None)
+    _check(context, "every request answered", sum(unanswered.values()) + result.not_sent, 0,
+           not unanswered and not result.not_sent)
+    assert_that(dict(unanswered), equal_to({}),
+                f"requests without an HTTP answer, by error: {dict(unanswered)}")
+    assert_that(result.not_sent, equal_to(0), "open-loop arrivals not sent (in-flight cap)")
+
+
+@then("no request failed except with a documented 503")
+def step_no_failures(context: Any) -> None:
+    """Every answer is a success, or a 503 ``unavailable_error`` (admission control or a model
+    still loading, the two refusals the contract documents)."""
+    result = _result(context)
+    bad = [s for s in result.failed if not (s.status == 503 and s.error == "unavailable_error")]
+    kinds = collections.Counter(f"{s.status} {s.error}" for s in bad)
+    _check(context, "failures other than documented 503s", len(bad), 0, not bad)
+    assert_that(dict(kinds), equal_to({}),
+                f"failed requests: {dict(kinds)}; first: {bad[0].detail if bad else ''}")
+
+
+@then("the p{q:Int} latency is under {seconds:Number} seconds")
+def step_latency_under(context: Any, q: int, seconds: float) -> None:
+    """The q-th percentile of the successful requests' end-to-end latency is under ``seconds``."""
+    latencies = _result(context).latencies()
+    assert_that(len(latencies), greater_than(0), "no request succeeded")
+    value = percentile(latencies, q) / 1000.0
+    _check(context, f"p{q} latency (s)", value, seconds, value < seconds)
+    assert_that(value, less_than(seconds), f"p{q} latency in seconds")
+
+
+@then("the p{q:Int} time to first token is under {seconds:Number} seconds")
+def step_ttft_under(context: Any, q: int, seconds: float) -> None:
+    """The q-th percentile of the streams' time to first token is under ``seconds``."""
+    ttft = [s.ttft_ms for s in _result(context).succeeded if s.ttft_ms is not None]
+    assert_that(len(ttft), greater_than(0), "no stream delivered a token")
+    value = percentile(ttft, q) / 1000.0
+    _check(context, f"p{q} time to first token (s)", value, seconds, value < seconds)
+    assert_that(value, less_than(seconds), f"p{q} time to first token in seconds")
+
+
+@then("the throughput is at least {ratio:Number} times the single-user throughput")
+def step_throughput_ratio(context: Any, ratio: float) -> None:
+    """Tokens per second under load against one user alone: load must not make it collapse."""
+    single = noted(context, "single_user")["tokens_per_s"]
+    loaded = _result(context).summary()["tokens_per_s"]
+    value = loaded / single if single else 0.0
+    _check(context, "throughput / single-user throughput", value, ratio, value >= ratio)
+    assert_that(value >= ratio, equal_to(True),
+                f"{loaded:.1f} tokens/s under load against {single:.1f} for one user: "
+                f"{value:.2f} times, expected at least {ratio}")
+
+
+@then("the throughput is at least {rps:Number} requests per second")
+def step_rps(context: Any, rps: float) -> None:
+    """Successful requests per second over the whole load."""
+    value = _result(context).summary()["requests_per_s"]
+    _check(context, "requests per second", value, rps, value >= rps)
+    assert_that(value >= rps, equal_to(True), f"{value:.2f} requests/s, expected at least {rps}")
+
+
+@then("the arrivals kept to their schedule within {ms:Number} ms at p95")
+def step_punctual(context: Any, ms: float) -> None:
+    """The open loop sent 95 % of its requests less than ``ms`` after their planned time (the
+    load generator itself was not the bottleneck)."""
+    lateness = [s.lateness_ms for s in _result(context).samples if s.lateness_ms is not None]
+    value = percentile(lateness, 95)
+    _check(context, "p95 send lateness (ms)", value, ms, value < ms)
+    assert_that(value, less_than(ms), "p95 lateness of the open loop's sends, in ms")
+
+
+# -- ATLAS overhead ------------------------------------------------------------------------------
+OVERHEAD_PROMPT = "The capital of France is"
+
+
+@when("I send {pairs:Int} interleaved pairs of the same {tokens:Int}-token completion, with "
+      "ATLAS and against {baseline}")
+@skips_when_unsupported
+def step_overhead_pairs(context: Any, pairs: int, tokens: int, baseline: str) -> None:
+    """One request at a time: pairs of the same completion with ATLAS on and, as the baseline,
+    either "the same server without the atlas object" or "a plain server started without
+    ATLAS"; the order inside a pair alternates. 10 warm-up pairs are not counted."""
+    server = current_server(context)
+    model = api(context).model_id()
+    if baseline == "the same server without the atlas object":
+        base_url = server.base_url
+    elif baseline == "a plain server started without ATLAS":
+        plain = context.pool.get(server.config.with_(atlas=False))
+        base_url = plain.base_url
+        use_server(context, plain)
+        model_plain = api(context).model_id()
+        use_server(context, server)
+        assert_that(model_plain, equal_to(model), "both servers must serve the same model")
+    else:
+        raise AssertionError(f'unknown baseline "{baseline}": say "the same server without the '
+                             'atlas object" or "a plain server started without ATLAS"')
+
+    def spec(url: str, atlas: bool, label: str) -> Callable[[int], RequestSpec]:
+        body = completion_body(model, OVERHEAD_PROMPT, max_tokens=tokens, atlas=atlas)
+        return lambda _: RequestSpec(url + "/v1/completions", body, label=label,
+                                     keep_payload=True)
+
+    off = spec(base_url, False, "ATLAS off")
+    on = spec(server.base_url, True, "ATLAS on")
+    engine = _engine(context)
+    with _monitor(context) as monitor:
+        pairs_out = interleaved_pairs(engine, off, on, pairs, warmup=10)
+    result: LoadResult = pairs_out["result"]
+    updates = [s.atlas["memory_update_ms"] for s in result.succeeded
+               if s.atlas and isinstance(s.atlas.get("memory_update_ms"), (int, float))]
+    figures = {
+        "baseline": baseline, "pairs_sent": pairs, "pairs_complete": pairs_out["pairs_complete"],
+        "max_tokens": tokens, "prompt": OVERHEAD_PROMPT,
+        "atlas_off_ms": distribution(pairs_out["first_ms"]),
+        "atlas_on_ms": distribution(pairs_out["second_ms"]),
+        "paired_difference_ms": distribution(pairs_out["diff_ms"]),
+        "paired_median_ms": pairs_out["paired_median_ms"],
+        "difference_of_medians_ms": pairs_out["median_difference_ms"],
+        "memory_update_ms": distribution(updates),
+        "method": "median of per-pair differences (ATLAS on - ATLAS off), pairs interleaved "
+                  "one request at a time, order alternating; numpy.percentile 'linear'",
+        "errors": result.summary()["errors"], "resources": monitor.summary(),
+    }
+    run = _publish(context, f"ATLAS overhead against {baseline}", figures,
+                   lambda path: plot_pairs(path, f"ATLAS on vs off ({baseline})",
+                                           ("ATLAS off", "ATLAS on"), pairs_out["first_ms"],
+                                           pairs_out["second_ms"], pairs_out["diff_ms"],
+                                           pairs_out["paired_median_ms"]),
+                   result=result, monitor=monitor)
+    run.extra.update(pairs_out)
+    attach_text(context, "overhead", render_table([
+        ("pairs complete", f"{pairs_out['pairs_complete']} of {pairs}"),
+        ("ATLAS off p50 (ms)", f"{percentile(pairs_out['first_ms'], 50):.2f}"),
+        ("ATLAS on p50 (ms)", f"{percentile(pairs_out['second_ms'], 50):.2f}"),
+        ("median of paired differences (ms)", f"{pairs_out['paired_median_ms']:.2f}"),
+        ("difference of medians (ms)", f"{pairs_out['median_difference_ms']:.2f}"),
+        ("memory update p50 (ms)", f"{percentile(updates, 50):.2f}"),
+    ]))
+
+
+@then("every paired request succeeded")
+def step_pairs_ok(context: Any) -> None:
+    """Both members of every pair were answered with success."""
+    run = _run(context)
+    complete, sent = run.extra["pairs_complete"], run.extra["pairs_sent"]
+    _check(context, "complete pairs", complete, sent, complete == sent)
+    failures = collections.Counter(f"{s.status} {s.error}" for s in _result(context).failed)
+    assert_that(complete, equal_to(sent), f"incomplete pairs; failures: {dict(failures)}")
+
+
+@then("the median of the paired differences is under {ms:Number} ms")
+def step_paired_median(context: Any, ms: float) -> None:
+    """ATLAS on minus ATLAS off, per pair; the median of those differences is under ``ms``."""
+    value = _run(context).extra["paired_median_ms"]
+    _check(context, "median paired difference (ms)", value, ms, value < ms)
+    assert_that(value, less_than(ms), "ATLAS overhead: median of the paired differences, ms")
+
+
+# -- save and load cycles ------------------------------------------------------------------------
+def _folder_listing(context: Any) -> dict[str, Any]:
+    """The memory files the server lists, and every entry of its folder when reachable."""
+    listing: dict[str, Any] = {"api": sorted(api(context).list_files())}
+    folder = current_server(context).memory_dir
+    if folder is not None and folder.is_dir():
+        listing["folder"] = sorted(p.name for p in folder.iterdir())  # hidden temp files too
+    return listing
+
+
+@when('the memory is saved and loaded {cycles:Int} times as "{name}", reading a little text '
+      "every {every:Int} cycles")
+def step_save_load_cycles(context: Any, cycles: int, name: str, every: int) -> None:
+    """Save the default memory to ``name`` and load it back, ``cycles`` times, one request at a
+    time; every ``every`` cycles a short ATLAS completion changes the memory first. Stops at
+    the count, or after ``cycles`` x 2 s at the latest."""
+    atlas = api(context)
+    before = _folder_listing(context)
+    base_url = current_server(context).base_url
+    model = atlas.model_id()
+    rows: list[dict[str, Any]] = []
+    deadline = time.monotonic() + max(60.0, cycles * 2.0)
+    headers = dict(http(context).headers)
+    with _monitor(context) as monitor, \
+            httpx.Client(base_url=base_url, headers=headers, timeout=60, trust_env=False) as c:
+        for cycle in range(cycles):
+            if time.monotonic() > deadline:
+                break
+            row: dict[str, Any] = {"cycle": cycle, "learned": cycle % every == 0}
+            if row["learned"]:
+                body = completion_body(model, varied_prompt(24, cycle), max_tokens=1, atlas=True)
+                row["learn_status"] = c.post("/v1/completions", json=body).status_code
+            started = time.perf_counter()
+            saved = c.post("/v1/atlas/memory/save", json={"filename": name})
+            middle = time.perf_counter()
+            loaded = c.post("/v1/atlas/memory/load", json={"filename": name})
+            ended = time.perf_counter()
+            row.update(save_ms=(middle - started) * 1000.0, load_ms=(ended - middle) * 1000.0,
+                       save_status=saved.status_code, load_status=loaded.status_code)
+            if saved.status_code == 200 and loaded.status_code == 200:
+                row["saved_fp"] = saved.json()["fingerprint"]
+                row["same_fingerprint"] = loaded.json()["fingerprint"] == row["saved_fp"]
+            else:
+                row["error"] = (saved.text if saved.status_code != 200 else loaded.text)[:300]
+            rows.append(row)
+    cycle_ms = [r["save_ms"] + r["load_ms"] for r in rows]
+    window = min(100, max(1, len(rows) // 2))
+    figures = {
+        "cycles_asked": cycles, "cycles_done": len(rows), "filename": name,
+        "learn_every": every,
+        "save_ms": distribution([r["save_ms"] for r in rows]),
+        "load_ms": distribution([r["load_ms"] for r in rows]),
+        "cycle_ms": distribution(cycle_ms),
+        "first_window_median_ms": percentile(cycle_ms[:window], 50),
+        "last_window_median_ms": percentile(cycle_ms[-window:], 50),
+        "failed_cycles": sum(1 for r in rows if "error" in r),
+        "wrong_fingerprints": sum(1 for r in rows if r.get("same_fingerprint") is False),
+        "distinct_saved_states": len({r.get("saved_fp") for r in rows if r.get("saved_fp")}),
+        "folder_before": before, "resources": monitor.summary(), "cycles": rows,
+    }
+    xs = [r["cycle"] for r in rows]
+    _publish(context, f"{cycles} save/load cycles of {name}", figures,
+             lambda path: plot_xy(path, f"save and load of {name}, per cycle",
+                                  {"save (ms)": (xs, [r["save_ms"] for r in rows]),
+                                   "load (ms)": (xs, [r["load_ms"] for r in rows])},
+                                  xlabel="cycle", ylabel="ms", kind="scatter"),
+             monitor=monitor, extra={"rows": rows, "cycle_ms": cycle_ms, "before": before,
+                                     "cycles": cycles})
+    attach_text(context, "save/load cycles", render_table([
+        ("cycles done", f"{len(rows)} of {cycles}"),
+        ("save p50 / p95 (ms)", f"{figures['save_ms']['p50']:.2f} / "
+                                f"{figures['save_ms']['p95']:.2f}"),
+        ("load p50 / p95 (ms)", f"{figures['load_ms']['p50']:.2f} / "
+                                f"{figures['load_ms']['p95']:.2f}"),
+        (f"median of first / last {window} cycles (ms)",
+         f"{figures['first_window_median_ms']:.2f} / {figures['last_window_median_ms']:.2f}"),
+    ]))
+
+
+@then("every save and load succeeded, and each load gave back the fingerprint just saved")
+def step_cycles_ok(context: Any) -> None:
+    """All cycles ran, none failed, every load's fingerprint equals its save's, and the memory
+    really changed along the way (else the check would be empty)."""
+    figures = _run(context).figures
+    failed = [r for r in _run(context).extra["rows"] if "error" in r]
+    _check(context, "failed cycles", len(failed), 0, not failed)
+    assert_that(figures["cycles_done"], equal_to(figures["cycles_asked"]),
+                "cycles done before the deadline")
+    assert_that(len(failed), equal_to(0),
+                f"failed cycles, first: {failed[0] if failed else None}")
+    assert_that(figures["wrong_fingerprints"], equal_to(0), "loads that changed the memory")
+    assert_that(figures["distinct_saved_states"], greater_than(1),
+                "the memory never changed between saves")
+
+
+@then("every save took under {save_s:Number} seconds and every load under {load_s:Number} "
+      "seconds")
+def step_cycle_times(context: Any, save_s: float, load_s: float) -> None:
+    """The slowest save and the slowest load of the cycles, timed by the client."""
+    figures = _run(context).figures
+    slowest_save, slowest_load = figures["save_ms"]["max"] / 1000, figures["load_ms"]["max"] / 1000
+    _check(context, "slowest save (s)", slowest_save, save_s, slowest_save < save_s)
+    _check(context, "slowest load (s)", slowest_load, load_s, slowest_load < load_s)
+    assert_that(slowest_save, less_than(save_s), "the slowest save, in seconds")
+    assert_that(slowest_load, less_than(load_s), "the slowest load, in seconds")
+
+
+@then("the median of the last {n:Int} cycles is at most {ratio:Number} times the median of "
+      "the first {m:Int}")
+def step_cycles_stable(context: Any, n: int, ratio: float, m: int) -> None:
+    """Save+load time does not creep up: the median of the last ``n`` cycles against the
+    median of the first ``m``."""
+    cycle_ms = _run(context).extra["cycle_ms"]
+    assert_that(len(cycle_ms), greater_than(n + m - 1), "not enough cycles for the comparison")
+    first, last = percentile(cycle_ms[:m], 50), percentile(cycle_ms[-n:], 50)
+    value = last / first
+    _check(context, f"median last {n} / median first {m}", value, ratio, value <= ratio)
+    assert_that(value, less_than_or_equal_to(ratio),
+                f"the last {n} cycles (median {last:.2f} ms) against the first {m} "
+                f"({first:.2f} ms)")
+
+
+@then('once "{name}" is deleted, the memory folder holds exactly what it held before')
+def step_nothing_left(context: Any, name: str) -> None:
+    """Delete the cycles' file; the server's listing and the folder itself (hidden temporary
+    files included, when the suite can see the folder) are as before the cycles."""
+    expect_ok(api(context).delete(name), f'delete "{name}"')
+    before, after = _run(context).extra["before"], _folder_listing(context)
+    _check(context, "memory folder unchanged", after, before, after == before)
+    assert_that(after, equal_to(before), "files left behind by the save/load cycles")
+
+
+# -- context scaling --------------------------------------------------------------------------
+@given("an ATLAS server with {slots:Int} slots of {tokens:Int} tokens of context")
+@skips_when_unsupported
+def step_context_server(context: Any, slots: int, tokens: int) -> None:
+    """A server started with ``-np SLOTS -c SLOTS*TOKENS`` (llama.cpp splits the context among
+    the slots); with 4 slots of 1024 it is the default server."""
+    config = context.pool.default_config.with_(parallel=slots, ctx_size=slots * tokens)
+    use_server(context, context.pool.get(config))
+    notes(context)["slot_tokens"] = tokens
+
+
+@when("ATLAS prompts doubling from {start:Int} tokens up to the slot's context are each sent "
+      "{repeats:Int} times")
+def step_scaling(context: Any, start: int, repeats: int) -> None:
+    """Prompts of start, 2 x start, ... tokens, up to the slot's context less the completion
+    (4 tokens), every length ``repeats`` times in a shuffled order (seeded), one at a time.
+    Fitted against the tokens the answer reports: the memory update time (the answer's
+    ``atlas.memory_update_ms``) against ``atlas.tokens_memorized``, and the latency against
+    ``usage.prompt_tokens``; per length the minimum of the repeats (noise on a shared machine
+    only ever adds time)."""
+    slot = int(noted(context, "slot_tokens"))
+    max_tokens = 4
+    top = int((slot - max_tokens) * 0.9)  # the tokenizer may count a little over the estimate
+    lengths, n = [], start
+    while n < top:
+        lengths.append(n)
+        n *= 2
+    lengths.append(top)
+    order = [(r, length) for r in range(repeats) for length in lengths]
+    random.Random(7).shuffle(order)
+    model = api(context).model_id()
+    url = current_server(context).base_url + "/v1/completions"
+
+    def workload(i: int) -> RequestSpec:
+        r, length = order[i]
+        body = completion_body(model, varied_prompt(length, 10_000 * r + length),
+                               max_tokens=max_tokens, atlas=True)
+        return RequestSpec(url, body, label=str(length), keep_payload=True)
+
+    run = _load(context, f"ATLAS prompts of {lengths[0]} to {lengths[-1]} tokens, "
+                         f"{repeats} times each",
+                lambda engine: engine.closed_loop(workload, 1, requests=len(order)))
+    points = []
+    for sample in run.result.samples if run.result else []:
+        if sample.ok and sample.atlas and isinstance(sample.payload, dict):
+            points.append({"length": int(sample.label),
+                           "prompt_tokens": sample.payload["usage"]["prompt_tokens"],
+                           "tokens_memorized": sample.atlas["tokens_memorized"],
+                           "update_ms": sample.atlas["memory_update_ms"],
+                           "latency_ms": sample.latency_ms})
+    fits = {}
+    for name, x_key, y_key in (("memory update", "tokens_memorized", "update_ms"),
+                               ("latency", "prompt_tokens", "latency_ms")):
+        by_length: dict[int, list[dict[str, Any]]] = collections.defaultdict(list)
+        for point in points:
+            by_length[point["length"]].append(point)
+        xs = [float(min(p[x_key] for p in group)) for _, group in sorted(by_length.items())]
+        ys = [float(min(p[y_key] for p in group)) for _, group in sorted(by_length.items())]
+        fit = linear_fit(xs, ys) if len(xs) >= 3 else {"slope": float("nan"), "r2": 0.0,
+                                                        "intercept": float("nan")}
+        fits[name] = {**fit, "slope_ratio": slope_ratio(xs, ys) if len(xs) >= 3 else
+                      float("inf"), "x": xs, "y_min": ys, "x_is": x_key, "y_is": y_key,
+                      "per_1k_tokens_ms": fit["slope"] * 1000.0}
+    run.figures.update(lengths=lengths, repeats=repeats, points=points, fits=fits,
+                       statistic="minimum of the repeats per length")
+    run.extra["fits"] = fits
+    write_json(run.json_path, run.figures)
+    plot_xy(run.json_path.with_suffix(".png"), "context scaling: minimum per length",
+            {"memory update (ms)": (fits["memory update"]["x"], fits["memory update"]["y_min"]),
+             "latency (ms)": (fits["latency"]["x"], fits["latency"]["y_min"])},
+            xlabel="tokens", ylabel="ms", fits={"memory update (ms)": fits["memory update"],
+                                                "latency (ms)": fits["latency"]},
+            separate=True)
+    attach_text(context, "context scaling", render_table(
+        [(f"{name}: R², slope ratio, per 1k tokens",
+          f"{fit['r2']:.4f}, {fit['slope_ratio']:.2f}, {fit['per_1k_tokens_ms']:.1f} ms")
+         for name, fit in fits.items()]))
+
+
+@then("the {what} grows linearly with the length: R-squared at least {r2:Number}, slope ratio "
+      "at most {ratio:Number}")
+def step_linear(context: Any, what: str, r2: float, ratio: float) -> None:
+    """``what`` is "memory update time" or "latency": the straight-line fit of its per-length
+    minimum explains at least ``r2`` of the variance, and the slope over the longer half of the
+    lengths is at most ``ratio`` times the slope over the shorter half."""
+    names = {"memory update time": "memory update", "latency": "latency"}
+    assert what in names, f'say "memory update time" or "latency", not "{what}"'
+    fit = _run(context).extra["fits"][names[what]]
+    _check(context, f"{what} R²", fit["r2"], r2, fit["r2"] >= r2)
+    _check(context, f"{what} slope ratio", fit["slope_ratio"], ratio, fit["slope_ratio"] <= ratio)
+    assert_that(fit["r2"] >= r2, equal_to(True),
+                f"{what}: R² {fit['r2']:.4f} < {r2} (x {fit['x']}, minimum ms {fit['y_min']})")
+    assert_that(fit["slope_ratio"] <= ratio, equal_to(True),
+                f"{what}: slope ratio {fit['slope_ratio']:.2f} > {ratio} (x {fit['x']}, "
+                f"minimum ms {fit['y_min']})")
+
+
+# -- resources ------------------------------------------------------------------------------------
+@given("the server's process can be watched")
+def step_process_watchable(context: Any) -> None:
+    """The suite started the server and psutil can read its process; otherwise the scenario is
+    skipped with the reason (a url target's process is unknown to the suite)."""
+    server = current_server(context)
+    if server.process is None or server.process.pid is None:
+        skip(context, "the suite did not start this server (target=url), so its process is "
+                      "unknown: RSS and CPU cannot be sampled")
+        return
+    try:
+        psutil.Process(server.process.pid).memory_info()
+    except psutil.Error as exc:
+        skip(context, f"psutil cannot read the server's process: {exc}")
+
+
+@given("a GPU is visible to this machine")
+def step_gpu_visible(context: Any) -> None:
+    """pynvml sees at least one NVIDIA GPU; otherwise the scenario is skipped with the reason."""
+    reason = gpu_unavailable_reason()
+    if reason is not None:
+        skip(context, reason)
+
+
+@given("the server runs on the GPU")
+def step_server_on_gpu(context: Any) -> None:
+    """The server's process (or, for a server the suite did not start, some process) holds GPU
+    memory; otherwise the scenario is skipped: GPU bounds mean nothing for a CPU server."""
+    users = gpu_process_ids()
+    server = current_server(context)
+    if server.process is not None and server.process.pid is not None:
+        if not users & process_tree(server.process.pid):
+            skip(context, "the server holds no GPU memory (it runs on the CPU): the GPU "
+                          "figures are for a GPU deployment (-ngl N / --cuda)")
+    elif not users:
+        skip(context, "no process holds GPU memory, so the server does not run on the GPU")
+
+
+def _resources(context: Any) -> dict[str, Any]:
+    monitor = _run(context).monitor
+    assert monitor is not None, "this scenario's load did not sample resources"
+    return monitor.summary()
+
+
+@then("the server's peak RSS stayed under {mb:Int} MB")
+def step_rss_peak(context: Any, mb: int) -> None:
+    """The highest resident memory (process and children) sampled during the load."""
+    peak = _resources(context)["rss_mb"]["peak"]
+    assert peak is not None, "no RSS sample was taken"
+    _check(context, "peak RSS (MB)", peak, mb, peak < mb)
+    assert_that(peak, less_than(mb), "the server's peak RSS in MB")
+
+
+@then("the server's RSS grew by less than {mb:Int} MB during the load")
+def step_rss_growth(context: Any, mb: int) -> None:
+    """The last RSS sample minus the first."""
+    rss = _resources(context)["rss_mb"]
+    assert rss["start"] is not None, "no RSS sample was taken"
+    growth = rss["end"] - rss["start"]
+    _check(context, "RSS growth (MB)", growth, mb, growth < mb)
+    assert_that(growth, less_than(mb), f"RSS went from {rss['start']:.0f} to {rss['end']:.0f} MB")
+
+
+@then("the server used at most {ms:Number} ms of CPU per completion")
+def step_cpu_per_request(context: Any, ms: float) -> None:
+    """CPU time (user + system, process and children) during the load, per successful
+    completion: a server that spins or does needless work shows here."""
+    seconds = _resources(context)["cpu_seconds"]
+    done = len(_result(context).succeeded)
+    assert seconds is not None and done > 0, "no CPU time or no successful completion"
+    value = seconds * 1000.0 / done
+    _check(context, "CPU ms per completion", value, ms, value <= ms)
+    assert_that(value, less_than_or_equal_to(ms), "CPU milliseconds per completion")
+
+
+@then("the ATLAS memory stayed under {mb:Number} MB")
+def step_atlas_memory(context: Any, mb: float) -> None:
+    """The memories' parameters as the server reports them (status bytes x memories)."""
+    peak = _resources(context)["atlas_memory_mb"]["peak"]
+    assert peak is not None, "the server's status gave no memory size"
+    _check(context, "ATLAS memory peak (MB)", peak, mb, peak < mb)
+    assert_that(peak, less_than(mb), "ATLAS memory in MB")
+
+
+@then("the GPU memory used stayed under {mb:Int} MB")
+def step_gpu_memory(context: Any, mb: int) -> None:
+    """Memory used on the GPUs (all of them, every process) sampled during the load."""
+    peak = _resources(context)["gpu_memory_mb"]["peak"]
+    assert peak is not None, "no GPU memory sample was taken"
+    _check(context, "GPU memory peak (MB)", peak, mb, peak < mb)
+    assert_that(peak, less_than(mb), "GPU memory used in MB")
+
+
+@then("GPU utilisation was sampled during the load")
+def step_gpu_sampled(context: Any) -> None:
+    """At least one GPU utilisation reading was taken (its figures are in the report)."""
+    count = _resources(context)["gpu_util_percent"]["count"]
+    _check(context, "GPU utilisation samples", count, ">0", count > 0)
+    assert_that(count, greater_than(0), "GPU utilisation samples")
+
+
+# -- soak -------------------------------------------------------------------------------------
+@when("{users:Int} users send a mix of ATLAS, streamed ATLAS and plain completions of "
+      "{tokens:Int} tokens for the soak duration")
+def step_soak(context: Any, users: int, tokens: int) -> None:
+    """A closed loop for ``-D soak_duration=SECONDS`` (75 s by default, 86400 for a day): the
+    kinds of completion in turn, resources sampled throughout."""
+    seconds = _userdata(context, "soak_duration", DEFAULT_SOAK_S)
+    workload = mixed_workload(current_server(context).base_url, api(context).model_id(),
+                              max_tokens=tokens)
+    _load(context, f"soak: {users} users, mixed completions of {tokens} tokens, {seconds:g} s",
+          lambda engine: engine.closed_loop(workload, users, duration_s=seconds),
+          interval_s=max(0.5, seconds / 2000))
+
+
+def _thirds(context: Any) -> tuple[LoadResult, LoadResult]:
+    result = _result(context)
+    third = result.duration_s / 3
+
+    def part(lo: float, hi: float) -> LoadResult:
+        return LoadResult(result.mode, [s for s in result.samples if lo <= s.sent_s < hi],
+                          third, result.users)
+
+    return part(0, third), part(2 * third, result.duration_s + 1)
+
+
+@then("the throughput of the last third is at least {ratio:Number} times that of the first "
+      "third")
+def step_soak_throughput(context: Any, ratio: float) -> None:
+    """Successful requests per second, requests sent in the last third of the run against
+    those sent in the first third."""
+    first, last = _thirds(context)
+    a, b = len(first.succeeded), len(last.succeeded)
+    value = b / a if a else 0.0
+    _check(context, "throughput last third / first third", value, ratio, value >= ratio)
+    assert_that(value >= ratio, equal_to(True),
+                f"{b} successful requests in the last third against {a} in the first")
+
+
+@then("the p95 latency of the last third is at most {ratio:Number} times that of the first "
+      "third")
+def step_soak_latency(context: Any, ratio: float) -> None:
+    """p95 end-to-end latency, last third of the run against the first third."""
+    first, last = _thirds(context)
+    a, b = percentile(first.latencies(), 95), percentile(last.latencies(), 95)
+    value = b / a
+    _check(context, "p95 latency last third / first third", value, ratio, value <= ratio)
+    assert_that(value, less_than_or_equal_to(ratio),
+                f"p95 {b:.0f} ms in the last third against {a:.0f} ms in the first")
+
+
+@then("the server's RSS slope is under {mb:Number} MB per hour")
+def step_rss_slope(context: Any, mb: float) -> None:
+    """Least-squares slope of the server's RSS after the first 20 % of the run (warm-up):
+    a leak shows as a steady climb."""
+    slope = _resources(context)["rss_mb"]["slope_mb_per_hour"]
+    assert slope is not None, "not enough RSS samples for a slope"
+    _check(context, "RSS slope (MB/hour)", slope, mb, slope < mb)
+    assert_that(slope, less_than(mb), "RSS slope in MB per hour")
+
+
+__all__ = [name for name in dir() if name.startswith("step_")]

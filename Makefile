@@ -8,7 +8,8 @@ ARGS   ?=
 CONTAINERS ?= 1
 
 .PHONY: setup test lint unit test-atlas-server-smoke test-atlas-server-full steps-doc \
-        bench serve clean probes images test-containers matrix
+        bench serve clean probes images test-containers matrix \
+        test-atlas-server-performance load-test soak
 
 setup: $(VENV)/.installed probes  ## virtual environment, dependencies, model, client probes, images
 	$(BIN)/atlas-reference-server --fetch-model
@@ -42,7 +43,7 @@ unit:
 test-atlas-server-smoke:  ## a fast health check of a server, under a minute
 	$(BEHAVE) --tags=@smoke $(ARGS)
 
-test-atlas-server-full:  ## every functional scenario (not @soak, not @k8s)
+test-atlas-server-full:  ## every scenario, a CI-sized soak included
 	$(BEHAVE) $(ARGS)
 
 steps-doc:  ## regenerate docs/steps.md from the step docstrings
@@ -52,6 +53,21 @@ bench:  ## the reference server's benchmarks: they print figures, they do not pa
 	$(BIN)/python benchmarks/bench_overhead.py
 	$(BIN)/python benchmarks/bench_memory_scaling.py
 	$(BIN)/python benchmarks/bench_save_load.py
+
+LOAD_DURATION ?= 300
+LOAD_CONCURRENT ?= 20
+LOAD_URL ?=
+SOAK_DURATION ?= 75
+
+test-atlas-server-performance:  ## the @load and @performance scenarios (2.5-4 min on 2 cores)
+	$(BEHAVE) --tags=@load,@performance $(ARGS)
+
+load-test:  ## scripts/atlas-load-test.py on LOAD_URL, or on a reference server it starts
+	$(BIN)/python scripts/atlas-load-test.py --duration $(LOAD_DURATION) \
+	  --concurrent $(LOAD_CONCURRENT) $(if $(LOAD_URL),--url $(LOAD_URL),--start-reference)
+
+soak:  ## the @soak scenarios for SOAK_DURATION seconds (86400: 24 h)
+	$(BEHAVE) --tags=@soak -D soak_duration=$(SOAK_DURATION) $(ARGS)
 
 matrix:  ## the compatibility matrix of TARGETS (default targets.example.toml)
 	$(BIN)/python scripts/atlas-matrix.py $(or $(TARGETS),targets.example.toml) $(MATRIX_ARGS)

@@ -40,6 +40,7 @@ class ServerSettings:
     rate_limit: int | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     gpu_layers: int = 0
+    cache_ram_mib: int = 0
     shutdown_timeout_s: float = 30.0
     warmup_tokens: int = 16
     extra: dict = field(default_factory=dict)
@@ -73,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
     add("--cuda", action="store_true", help="offload every layer to the GPU (-ngl 999)")
     add("-ngl", "--n-gpu-layers", type=int, default=0)
+    add("--cache-ram", type=int, default=0,
+        help="MiB of host memory for llama.cpp's prompt cache (0: off, bounded RSS)")
     add("--shutdown-timeout", type=float, default=30.0,
         help="seconds in-flight requests get to finish on SIGTERM")
     add("--version", action="version", version=f"%(prog)s {__version__}")
@@ -108,6 +111,7 @@ def settings_from_args(argv: list[str] | None = None) -> ServerSettings:
         (args.atlas_memory_budget_mb > 0, "--atlas-memory-budget-mb must be positive"),
         (args.rate_limit is None or args.rate_limit >= 1, "--rate-limit must be at least 1"),
         (args.max_body_bytes >= 1024, "--max-body-bytes must be at least 1024"),
+        (args.cache_ram >= 0, "--cache-ram must be 0 or more"),
     ]
     for ok, message in checks:
         if not ok:
@@ -140,6 +144,7 @@ def settings_from_args(argv: list[str] | None = None) -> ServerSettings:
         rate_limit=args.rate_limit,
         max_body_bytes=args.max_body_bytes,
         gpu_layers=999 if args.cuda else args.n_gpu_layers,
+        cache_ram_mib=args.cache_ram,
         shutdown_timeout_s=args.shutdown_timeout,
     )
 

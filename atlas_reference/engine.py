@@ -29,13 +29,16 @@ class Engine:
     """One embedded llama.cpp server and an async client to its private listener."""
 
     def __init__(self, model: Path, *, ctx_size: int, parallel: int, threads: int | None,
-                 gpu_layers: int) -> None:
+                 gpu_layers: int, cache_ram_mib: int = 0) -> None:
         import xllamacpp as xlc  # heavy native import, only when a server really starts
 
         params = xlc.CommonParams()
         params.model.path = str(model)
         params.model_alias = {model.stem}
         params.n_ctx = ctx_size  # as llama-server: the total, split across the slots
+        # llama-server keeps old prompts' state in host memory (8 GiB by default), so RSS grows
+        # with every distinct prompt; a long-running server needs that bounded.
+        params.cache_ram_mib = cache_ram_mib
         params.n_parallel = parallel
         params.n_gpu_layers = gpu_layers
         params.hostnames = ["127.0.0.1"]

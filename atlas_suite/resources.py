@@ -21,30 +21,29 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import psutil
 
+from atlas_suite.gpu import nvml_skip_reason
 from atlas_suite.load import distribution, linear_fit
 
 MB = 1024 * 1024
 
 
 def gpu_unavailable_reason() -> str | None:
-    """None when pynvml sees at least one NVIDIA GPU, else why GPU figures cannot be taken."""
-    try:
-        import pynvml
-    except ImportError:
-        return "pynvml is not installed, so GPU utilisation and memory cannot be read"
-    try:
-        pynvml.nvmlInit()
-    except Exception as exc:  # no driver, no library: NVMLError_LibraryNotFound and friends
-        return f"no NVIDIA driver answers NVML ({type(exc).__name__}): no GPU on this machine"
-    try:
-        if int(pynvml.nvmlDeviceGetCount()) == 0:
-            return "NVML found no GPU on this machine"
-    finally:
-        pynvml.nvmlShutdown()
+    """None when NVML sees at least one NVIDIA GPU, else why GPU figures cannot be taken."""
+    return nvml_skip_reason()
+
+
+def pid_listening_on(url: str) -> int | None:
+    """The process listening on the URL's port, when this user may see it."""
+    port = urlsplit(url).port or 80
+    with contextlib.suppress(psutil.Error, OSError):
+        for conn in psutil.net_connections(kind="tcp"):
+            if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
+                return conn.pid
     return None
 
 

@@ -28,7 +28,6 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
-import psutil
 
 from atlas_suite.load import (
     LoadEngine,
@@ -40,7 +39,7 @@ from atlas_suite.load import (
     summary_rows,
 )
 from atlas_suite.plots import plot_load, slug, write_json
-from atlas_suite.resources import ResourceMonitor
+from atlas_suite.resources import ResourceMonitor, pid_listening_on
 from atlas_suite.targets import LOCAL_HOSTS
 
 KINDS = {"atlas": (True, False), "stream": (True, True), "plain": (False, False),
@@ -100,14 +99,6 @@ def server_for(args: argparse.Namespace) -> Iterator[tuple[str, int | None]]:
         pool.stop_all()
 
 
-def pid_listening_on(url: str) -> int | None:
-    """The process listening on the URL's port, when this user may see it."""
-    port = urlsplit(url).port or 80
-    with contextlib.suppress(psutil.Error, OSError):
-        for conn in psutil.net_connections(kind="tcp"):
-            if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
-                return conn.pid
-    return None
 
 
 class Progress:

@@ -22,7 +22,6 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -31,6 +30,8 @@ import psutil
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+
+from atlas_suite.resources import pid_listening_on
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -54,7 +55,7 @@ class Poller:
                                    trust_env=False)
         self.previous: tuple[float, dict[str, Any]] | None = None
         self.process = None
-        pid = pid or _pid_listening_on(url)
+        pid = pid or pid_listening_on(url)
         if pid is not None:
             with contextlib.suppress(psutil.Error):
                 self.process = psutil.Process(pid)
@@ -104,13 +105,6 @@ def rates(before: dict[str, Any], after: dict[str, Any], seconds: float) -> dict
             "errors_per_s": delta("errors", "total") / seconds}
 
 
-def _pid_listening_on(url: str) -> int | None:
-    port = urlsplit(url).port or 80
-    with contextlib.suppress(psutil.Error, OSError):
-        for conn in psutil.net_connections(kind="tcp"):
-            if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
-                return conn.pid
-    return None
 
 
 def _fmt(value: Any, unit: str = "", digits: int = 1) -> str:

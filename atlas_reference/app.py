@@ -22,6 +22,7 @@ from atlas_reference.completions import handle_completion
 from atlas_reference.errors import ApiError, error_body, error_response
 from atlas_reference.params import DEFAULT_MEMORY, validate_config_change
 from atlas_reference.state import ServerState
+from atlas_reference.store import FileOutcome
 
 log = logging.getLogger("atlas.server")
 
@@ -218,23 +219,23 @@ def _memory_name(body: dict) -> str:
     return name
 
 
+def _file_answer(outcome: FileOutcome, *fields: str) -> JSONResponse:
+    return JSONResponse({name: getattr(outcome, name) for name in fields})
+
+
 async def memory_save(state: ServerState, request: Request, tracker: RequestTracker) -> Response:
     body = await read_object(state, request)
     outcome = await state.run_blocking(state.store.save, _filename(body), _memory_name(body))
     state.metrics.saves += 1
-    return JSONResponse({"filename": outcome.filename, "memory": outcome.memory,
-                         "bytes": outcome.bytes, "fingerprint": outcome.fingerprint,
-                         "elapsed_ms": outcome.elapsed_ms})
+    return _file_answer(outcome, "filename", "memory", "bytes", "fingerprint", "elapsed_ms")
 
 
 async def memory_load(state: ServerState, request: Request, tracker: RequestTracker) -> Response:
     body = await read_object(state, request)
     outcome = await state.run_blocking(state.store.load, _filename(body), _memory_name(body))
     state.metrics.loads += 1
-    return JSONResponse({"filename": outcome.filename, "memory": outcome.memory,
-                         "bytes": outcome.bytes, "fingerprint": outcome.fingerprint,
-                         "tokens_memorized": outcome.tokens_memorized,
-                         "elapsed_ms": outcome.elapsed_ms})
+    return _file_answer(outcome, "filename", "memory", "bytes", "fingerprint",
+                        "tokens_memorized", "elapsed_ms")
 
 
 async def memory_list(state: ServerState, request: Request, tracker: RequestTracker) -> Response:

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from atlas_suite.mutation.report import DEFAULT_REPORT, read_last_run
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
@@ -41,6 +43,7 @@ FEATURES_DIR = Path("features")
 TAG_PREFIX = "req."
 ID_PATTERN = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*$")
 CHECK_ENV = "ATLAS_TRACE_CHECK"  # strict (default) | warn
+MUTATION_REPORT = DEFAULT_REPORT  # scripts/atlas-mutation.py writes it
 
 PASSED, FAILED, SKIPPED, NOT_COVERED = "passed", "failed", "skipped", "not covered"
 STATUSES = (PASSED, FAILED, SKIPPED, NOT_COVERED)
@@ -52,6 +55,20 @@ NEEDS = {
     "soak": "a 24-hour soak run (@soak, outside the default run)",
 }
 NOT_IN_RUN = "not part of this run (its feature file was not selected)"
+# A skip because the target's profile does not claim what the scenario checks: the matrix shows
+# it as NOT_CLAIMED, apart from a skip for the environment (no GPU) and from a failure.
+NOT_CLAIMED = "not claimed"
+NOT_CLAIMED_PREFIX = "not claimed by profile="
+
+
+def not_claimed_reason(profile: str, what: str) -> str:
+    """The skip reason of a scenario whose subject the target's profile does not claim."""
+    return f"{NOT_CLAIMED_PREFIX}{profile}: {what}"
+
+
+def is_not_claimed(reason: str | None) -> bool:
+    """Whether a skip reason says "the profile does not claim it" (see not_claimed_reason)."""
+    return reason is not None and NOT_CLAIMED_PREFIX in reason
 
 
 class CatalogError(ValueError):
@@ -377,6 +394,15 @@ class Row:
     status: str
     checks: list[Check]
     reason: str = ""
+    faults: str = ""  # how its deliberate faults fared in the last mutation run
+    faults_all_killed: bool | None = None  # None: no fault of it ran
+
+
+def mutation_cell(row: Row) -> str:
+    """The faults column: scenarios that no fault can fail cover a requirement in name only."""
+    if row.faults_all_killed is None:
+        return row.faults or "not in the last mutation run"
+    return row.faults if row.faults_all_killed else f"{row.faults}: a gap in the suite"
 
 
 @dataclass
@@ -416,7 +442,8 @@ class Report:
                  "text": row.requirement.text, "source": row.requirement.source,
                  "mandatory": row.requirement.mandatory, "scope": row.requirement.scope,
                  "needs": list(row.requirement.needs), "status": row.status,
-                 "reason": row.reason,
+                 "reason": row.reason, "faults": row.faults,
+                 "faults_all_killed": row.faults_all_killed,
                  "checks": [{"file": c.file, "line": c.line, "name": c.name,
                              "status": c.status, "counts": c.counts, "reasons": c.reasons}
                             for c in row.checks]}
@@ -470,8 +497,12 @@ def _aggregate(statuses: Iterable[str]) -> str:
 
 def build_report(catalog: Catalog, records: Sequence[ScenarioRecord],
                  run: Mapping[str, Any] | None = None,
-                 problems: Sequence[str] = ()) -> Report:
-    """Classify each requirement from the results of its scenarios (see ``merge``)."""
+                 problems: Sequence[str] = (),
+                 mutation: Mapping[str, Any] | None = None) -> Report:
+    """Classify each requirement from the results of its scenarios (see ``merge``).
+
+    ``mutation`` maps requirement ids to how their faults fared in the last mutation run
+    (``atlas_suite.mutation.report.RequirementFaults``)."""
     groups: dict[str, dict[tuple[str, int], list[ScenarioRecord]]] = \
         collections.defaultdict(lambda: collections.defaultdict(list))
     for record in records:
@@ -500,7 +531,11 @@ def build_report(catalog: Catalog, records: Sequence[ScenarioRecord],
                 reason = f"needs {requirement.needs_text()}: {reason}"
         else:
             reason = ""
-        rows.append(Row(requirement, status, checks, reason))
+        row = Row(requirement, status, checks, reason)
+        faults = (mutation or {}).get(requirement.id)
+        if faults is not None:
+            row.faults, row.faults_all_killed = faults.describe(), faults.all_killed
+        rows.append(row)
     return Report(catalog=catalog, rows=rows, run=dict(run or {}), scenarios=list(records),
                   problems=list(problems))
 
@@ -541,8 +576,9 @@ def render_markdown(report: Report) -> str:
         rows = [row for row in report.rows if row.requirement.area == area]
         if not rows:
             continue
-        out += ["", f"## {_md(title)}", "", "| id | result | requirement | scenarios |",
-                "|---|---|---|---|"]
+        out += ["", f"## {_md(title)}", "",
+                "| id | result | requirement | scenarios | faults (last mutation run) |",
+                "|---|---|---|---|---|"]
         for row in rows:
             req = row.requirement
             flags = [] if req.mandatory else ["optional"]
@@ -555,7 +591,8 @@ def render_markdown(report: Report) -> str:
             result = MARK[row.status] + (f": {_md(row.reason)}" if row.reason else "")
             checks = "<br>".join(f"`{c.location}` {_md(c.name)}: {_md(c.describe())}"
                                  for c in row.checks) or "none"
-            out.append(f"| {req.id} | {result} | {text} | {checks} |")
+            out.append(f"| {req.id} | {result} | {text} | {checks} | "
+                       f"{_md(mutation_cell(row))} |")
     return "\n".join(out) + "\n"
 
 
@@ -575,6 +612,10 @@ code{font-size:12px}
 
 def _css_class(status: str) -> str:
     return status.replace(" ", "-")
+
+
+def _mutation_class(row: Row) -> str:
+    return {True: PASSED, False: FAILED}.get(row.faults_all_killed, "")
 
 
 def render_html(report: Report) -> str:
@@ -605,7 +646,8 @@ def render_html(report: Report) -> str:
         if not rows:
             continue
         parts.append(f"<h2 id='area-{e(area)}'>{e(title)}</h2><table><tr><th>id</th>"
-                     "<th>requirement</th><th>result</th><th>scenarios</th></tr>")
+                     "<th>requirement</th><th>result</th><th>scenarios</th>"
+                     "<th>faults (last mutation run)</th></tr>")
         for row in rows:
             req = row.requirement
             tags = ("" if req.mandatory else "<span class='tag'>optional</span>") \
@@ -620,7 +662,8 @@ def render_html(report: Report) -> str:
                 f"<tr id='req-{e(req.id)}'><td><b>{e(req.id)}</b>{tags}</td>"
                 f"<td>{e(req.text)}<br><span class='src'>{e(req.source)}</span>{note}</td>"
                 f"<td class='{_css_class(row.status)}'>{e(row.status)}{reason}</td>"
-                f"<td>{f'<ul>{checks}</ul>' if checks else 'none'}</td></tr>")
+                f"<td>{f'<ul>{checks}</ul>' if checks else 'none'}</td>"
+                f"<td class='{_mutation_class(row)}'>{e(mutation_cell(row))}</td></tr>")
         parts.append("</table>")
     parts.append("</body></html>")
     return "\n".join(parts)
@@ -657,6 +700,7 @@ class TraceRun:
     problems: list[str] = field(default_factory=list)
     report: Report | None = None
     written: list[Path] = field(default_factory=list)
+    mutation_path: Path = MUTATION_REPORT
 
     @classmethod
     def from_context(cls, context: Any) -> TraceRun:
@@ -665,7 +709,9 @@ class TraceRun:
         userdata = context.config.userdata
         out_dir = Path(userdata.get("trace_dir") or "reports")
         catalog = Path(userdata.get("catalog") or root / CATALOG_PATH)
+        mutation = Path(userdata.get("mutation_report") or root / MUTATION_REPORT)
         return cls(root=root, catalog_path=catalog, features_dir=root / FEATURES_DIR,
+                   mutation_path=mutation,
                    out_dir=out_dir if out_dir.is_absolute() else Path.cwd() / out_dir,
                    run={"target": userdata.get("target") or "reference",
                         "profile": userdata.get("profile") or "atlas",
@@ -683,8 +729,11 @@ class TraceRun:
             return
         self.run["finished"] = _now()
         ran = records_from_run(features, self.root, self.run.get("tags", ""))
+        mutation_run, mutation = read_last_run(self.mutation_path)
+        if mutation_run:
+            self.run["mutation"] = mutation_run
         self.report = build_report(self.catalog, merge(self.static, ran), self.run,
-                                   self.problems)
+                                   self.problems, mutation)
         self.written = write_reports(self.report, self.out_dir)
 
     def print_summary(self) -> None:
@@ -702,6 +751,9 @@ class TraceRun:
             print(f"  failed: {', '.join(failed)}")
         if uncovered:
             print(f"  not covered: {', '.join(uncovered)}")
+        gaps = [r.requirement.id for r in self.report.rows if r.faults_all_killed is False]
+        if gaps:
+            print(f"  a fault survived in the last mutation run: {', '.join(gaps)}")
         if self.problems:
             print(f"  catalog check: {len(self.problems)} problem(s), listed at the start")
 

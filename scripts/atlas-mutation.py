@@ -78,7 +78,7 @@ def main(argv: list[str]) -> int:
             print(f"  - {problem}")
         return 1 if problems else 0
     chosen = select(faults, args)
-    broken = [p for p in problems if "has no fault" not in p]
+    broken = check_catalogue(chosen, list(catalog.requirements), [], ROOT)
     if broken:
         print("atlas-mutation: the catalogue does not apply:\n  - " + "\n  - ".join(broken),
               file=sys.stderr)

@@ -8,7 +8,14 @@ import pytest
 
 from atlas_suite.mutation import report
 from atlas_suite.mutation.catalogue import (
-    FAULTS_DIR, CatalogueError, Fault, check_catalogue, copy_server, load_faults, parse_fault)
+    FAULTS_DIR,
+    CatalogueError,
+    Fault,
+    check_catalogue,
+    copy_server,
+    load_faults,
+    parse_fault,
+)
 from atlas_suite.mutation.runner import KILLED, NOT_RUN, SURVIVED, judge, scenario_results
 from atlas_suite.traceability import load_catalog
 

@@ -6,10 +6,12 @@ BEHAVE := $(BIN)/behave
 ARGS   ?=
 # CONTAINERS=0 skips the container engine and images; @docker scenarios then skip with the reason.
 CONTAINERS ?= 1
+comma := ,
+FAULTS ?=
 
 .PHONY: setup test lint unit test-atlas-server-smoke test-atlas-server-full steps-doc \
         bench serve clean probes images test-containers matrix \
-        test-atlas-server-performance load-test soak
+        test-atlas-server-performance load-test soak mutation mutation-sample
 
 setup: $(VENV)/.installed probes  ## virtual environment, dependencies, model, client probes, images
 	$(BIN)/atlas-reference-server --fetch-model
@@ -32,7 +34,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-test: lint unit test-atlas-server-full  ## everything CI runs
+test: lint unit mutation-sample test-atlas-server-full  ## everything CI runs
 
 lint:
 	$(BIN)/ruff check .
@@ -45,6 +47,12 @@ test-atlas-server-smoke:  ## a fast health check of a server, under a minute
 
 test-atlas-server-full:  ## every scenario, a CI-sized soak included
 	$(BEHAVE) $(ARGS)
+
+mutation:  ## every fault of mutation/faults against its requirement's scenarios (FAULTS=id,id)
+	$(BIN)/python scripts/atlas-mutation.py $(foreach f,$(subst $(comma), ,$(FAULTS)),--only $(f))
+
+mutation-sample:  ## the faults marked sample = true: a few minutes, so the harness cannot rot
+	$(BIN)/python scripts/atlas-mutation.py --sample
 
 steps-doc:  ## regenerate docs/steps.md from the step docstrings
 	$(BIN)/python scripts/gen_steps_doc.py

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from atlas_suite.http import ApiClient, Exchange, StreamResult
@@ -111,12 +115,69 @@ class AtlasApi:
         listing = expect_ok(self.http.get("/v1/atlas/memory/list"), "list its memory files")
         return {entry["name"]: entry["bytes"] for entry in listing["data"]}
 
+    def memory_in_use(self) -> MemoryInUse:
+        """What identifies the default memory's state: fingerprint, counters and source."""
+        memory = self.status()["memory"]
+        return MemoryInUse(str(memory["fingerprint"]), memory["tokens_memorized"],
+                           memory["updates"], memory["omega_loss"], memory["source"])
+
+    def load_each(self, folder: Path, filename: str, copies: Iterable[Any]) -> list[LoadAttempt]:
+        """Write each copy (``.what``, ``.data``) to ``filename`` in the memory folder and load
+        it; what the server answered to each, in order."""
+        attempts = []
+        for copy in copies:
+            (folder / filename).write_bytes(copy.data)
+            reply = self.load(filename)
+            attempts.append(LoadAttempt(copy.what, reply.status, _message(reply)))
+        return attempts
+
     def memory_fingerprint(self, memory: str) -> str:
         """The fingerprint of a named memory, read by saving it to a scratch file."""
         scratch = f"probe-{memory}" if memory.endswith(".atlas") else f"probe-{memory}.atlas"
         saved = expect_ok(self.save(scratch, memory), f'save the memory "{memory}"')
         self.delete(scratch)
         return str(saved["fingerprint"])
+
+
+@dataclass(frozen=True)
+class MemoryInUse:
+    """The default memory as the status shows it; equal values mean the same memory."""
+
+    fingerprint: str
+    tokens_memorized: int
+    updates: int
+    omega_loss: float | None
+    source: str | None
+
+    def differences(self, other: MemoryInUse) -> list[str]:
+        """What changed from ``self`` to ``other``, in words ("updates 3 -> 0")."""
+        return [f"{field} {getattr(self, field)!r} -> {getattr(other, field)!r}"
+                for field in self.__dataclass_fields__
+                if getattr(self, field) != getattr(other, field)]
+
+
+@dataclass(frozen=True)
+class LoadAttempt:
+    """One load of a damaged copy and the server's answer."""
+
+    what: str
+    status: int
+    message: str
+
+    @property
+    def refused_as_corruption(self) -> bool:
+        return self.status == 400 and "corruption" in self.message.lower()
+
+    def describe(self) -> str:
+        return f"{self.what}: HTTP {self.status} {self.message[:120]!r}"
+
+
+def _message(reply: Exchange) -> str:
+    """The error message of an answer, or its start when it has none."""
+    try:
+        return str(json.loads(reply.text)["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return reply.text[:200]
 
 
 def _memory_body(filename: str, memory: str | None) -> dict[str, Any]:

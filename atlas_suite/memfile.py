@@ -145,3 +145,256 @@ class Damage:
 
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# -- the file's regions, located from its own array table (docs/api.md) -------------------------
+
+FLIP_MASK = 0x01  # a one-bit change: the subtlest damage, a float's last mantissa bit
+
+
+@dataclass(frozen=True)
+class Region:
+    """A stretch of a file, ``start`` included, ``end`` excluded, named in product words."""
+
+    label: str
+    start: int
+    end: int
+    array: str | None = None  # the table's name for an array region
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+    @property
+    def middle(self) -> int:
+        return self.start + self.size // 2
+
+    def __contains__(self, offset: object) -> bool:
+        return isinstance(offset, int) and self.start <= offset < self.end
+
+
+def _array_table(header: dict[str, Any]) -> list[tuple[str, int, int]]:
+    table = header.get("arrays")
+    if not isinstance(table, list) or not table:
+        raise NotAnAtlasFile("the header has no table of arrays")
+    entries = []
+    for entry in table:
+        if not isinstance(entry, dict):
+            raise NotAnAtlasFile(f"an array table entry is not an object: {entry!r}")
+        name, offset, nbytes = entry.get("name"), entry.get("offset"), entry.get("nbytes")
+        if not (isinstance(name, str) and isinstance(offset, int) and isinstance(nbytes, int)
+                and offset >= 0 and nbytes > 0):
+            raise NotAnAtlasFile(f"an array table entry lacks name, offset or nbytes: {entry!r}")
+        entries.append((name, offset, nbytes))
+    return sorted(entries, key=lambda e: e[1])
+
+
+def layout(data: bytes) -> list[Region]:
+    """Every region of a well-formed file, in file order: the prefix fields, the header, each
+    array of the header's table (at the offsets it gives), the trailer."""
+    envelope = read_envelope(data)
+    header_end = PREFIX_SIZE + envelope.header_length
+    trailer = len(data) - CHECKSUM_SIZE
+    regions = [Region("the magic", 0, len(MAGIC)),
+               Region("the format version", VERSION_OFFSET, HEADER_LENGTH_OFFSET),
+               Region("the header length", HEADER_LENGTH_OFFSET, PREFIX_SIZE),
+               Region("the header", PREFIX_SIZE, header_end)]
+    for name, offset, nbytes in _array_table(envelope.header):
+        start = header_end + offset
+        if start + nbytes > trailer:
+            raise NotAnAtlasFile(f"array {name} runs past the trailer")
+        regions.append(Region(f"the {name} array", start, start + nbytes, array=name))
+    regions.append(Region("the trailer", trailer, len(data)))
+    return regions
+
+
+def region_of(regions: list[Region], offset: int) -> str:
+    """The label of the region holding ``offset`` ("between regions" for unlisted bytes)."""
+    for region in regions:
+        if offset in region:
+            return region.label
+    return "between regions"
+
+
+@dataclass(frozen=True)
+class RegionName:
+    """A region as a feature file names it: "the header", "the first array", "the momentum
+    array" (the first array whose table name is, or contains, the word)."""
+
+    phrase: str
+
+    FIXED = ("the magic", "the format version", "the header length", "the header",
+             "the trailer")
+    PATTERN = r"the (?:magic|format version|header length|header|trailer|[A-Za-z0-9_]+ array)"
+
+    def locate(self, data: bytes) -> Region:
+        """The region in this file; LookupError when the file has no such array."""
+        regions = layout(data)
+        if self.phrase in self.FIXED:
+            return next(r for r in regions if r.label == self.phrase)
+        arrays = [r for r in regions if r.array is not None]
+        word = self.phrase.removeprefix("the ").removesuffix(" array")
+        if word == "first":
+            return arrays[0]
+        if word == "last":
+            return arrays[-1]
+        exact = [r for r in arrays if r.array == word]
+        close = [r for r in arrays if word.lower() in (r.array or "").lower()]
+        if exact or close:
+            return (exact or close)[0]
+        raise LookupError(f"the file's array table has no array named like {word!r} "
+                          f"(it lists {', '.join(str(r.array) for r in arrays)})")
+
+
+def flip_byte(data: bytes, offset: int, mask: int = FLIP_MASK) -> bytes:
+    """The same file with one byte changed (XOR ``mask``)."""
+    if not 0 <= offset < len(data):
+        raise ValueError(f"offset {offset} is outside the {len(data)} bytes")
+    return data[:offset] + bytes([data[offset] ^ mask]) + data[offset + 1:]
+
+
+def stamp(data: bytes, region: Region, payload: bytes = FOUNDING_PAYLOAD) -> bytes:
+    """The founding document's stamp written in the middle of a region (starting at the
+    region's start when it is shorter than the stamp; never past the end of the file)."""
+    start = max(region.start, region.middle - len(payload) // 2)
+    start = min(start, len(data) - len(payload))
+    return overwrite_at(data, start, payload)
+
+
+CUTS = {
+    "inside the header": lambda regions, size: _named(regions, "the header").middle,
+    "inside the first array": lambda regions, size: _arrays(regions)[0].middle,
+    "inside the last array": lambda regions, size: _arrays(regions)[-1].middle,
+    "just before the trailer": lambda regions, size: size - CHECKSUM_SIZE,
+    "inside the trailer": lambda regions, size: size - CHECKSUM_SIZE // 2,
+    "one byte short": lambda regions, size: size - 1,
+}
+
+
+def _named(regions: list[Region], label: str) -> Region:
+    return next(r for r in regions if r.label == label)
+
+
+def _arrays(regions: list[Region]) -> list[Region]:
+    return [r for r in regions if r.array is not None]
+
+
+def truncate_at(data: bytes, cut: str) -> bytes:
+    """The file cut at a point named in product words (see ``CUTS``)."""
+    if cut not in CUTS:
+        raise ValueError(f"unknown cut {cut!r}; known: {', '.join(CUTS)}")
+    return truncate(data, CUTS[cut](layout(data), len(data)))
+
+
+def _with_header(data: bytes, header: dict[str, Any]) -> bytes:
+    """The file with another JSON header, the arrays unchanged, the trailer recomputed."""
+    envelope = read_envelope(data)
+    arrays = data[PREFIX_SIZE + envelope.header_length:-CHECKSUM_SIZE]
+    return build(header, arrays, envelope.version)
+
+
+def _forge_header_length(data: bytes) -> bytes:
+    length = read_envelope(data).header_length + 1
+    patched = (data[:HEADER_LENGTH_OFFSET] + struct.pack("<I", length)
+               + data[PREFIX_SIZE:])
+    return reseal(patched)
+
+
+def _forge_array_table(data: bytes) -> bytes:
+    header = read_envelope(data).header
+    last = max(header["arrays"], key=lambda entry: entry["offset"])
+    last["nbytes"] += 4  # the table now claims 4 bytes the file does not hold
+    return _with_header(data, header)
+
+
+def _forge_first_array(data: bytes) -> bytes:
+    return reseal(flip_byte(data, _arrays(layout(data))[0].middle))
+
+
+def _forge_model_fingerprint(data: bytes) -> bytes:
+    header = read_envelope(data).header
+    found = str(header.get("model_fingerprint", ""))
+    if not found:
+        raise NotAnAtlasFile("the header records no model_fingerprint")
+    header["model_fingerprint"] = found[:-1] + ("0" if found[-1] != "0" else "1")
+    return _with_header(data, header)
+
+
+FORGERIES = {
+    "header length": _forge_header_length,
+    "array table": _forge_array_table,
+    "first array": _forge_first_array,
+    "model fingerprint": _forge_model_fingerprint,
+}
+
+
+def forge(data: bytes, part: str) -> bytes:
+    """Change one part of the file and recompute a valid trailer over the change, so only the
+    reader's checks behind the checksum can tell (see ``FORGERIES``)."""
+    if part not in FORGERIES:
+        raise ValueError(f"unknown part {part!r}; known: {', '.join(FORGERIES)}")
+    return FORGERIES[part](data)
+
+
+def splice(data: bytes, donor: bytes) -> bytes:
+    """This file's prefix and header around ``donor``'s arrays, with a valid trailer: a file
+    whose header describes one memory and whose arrays hold another."""
+    ours, theirs = layout(data), layout(donor)
+    ours_arrays = [(r.array, r.size) for r in _arrays(ours)]
+    if ours_arrays != [(r.array, r.size) for r in _arrays(theirs)]:
+        raise ValueError("the two files do not hold the same arrays")
+    start, donor_start = _arrays(ours)[0].start, _arrays(theirs)[0].start
+    body = data[:start] + donor[donor_start:-CHECKSUM_SIZE]
+    if body[start:] == data[start:-CHECKSUM_SIZE]:
+        raise ValueError("the two files hold the same arrays: nothing would change")
+    return body + checksum(body)
+
+
+# -- many damaged copies of one file, for scenarios that load each in turn ----------------------
+
+
+@dataclass(frozen=True)
+class DamagedCopy:
+    """One damaged copy of a file and, in product words, what was done to it."""
+
+    what: str
+    data: bytes
+
+
+HARMS = ("one flipped byte", "the CORRUPTED_DATA stamp")
+
+
+def region_copies(data: bytes, harm: str) -> list[DamagedCopy]:
+    """One copy per region of the file (every array of its table included), each harmed in
+    that region only: ``harm`` is one of ``HARMS``."""
+    if harm not in HARMS:
+        raise ValueError(f"unknown harm {harm!r}; known: {', '.join(HARMS)}")
+    copies = []
+    for region in layout(data):
+        if harm == HARMS[0]:
+            copies.append(DamagedCopy(f"{region.label}: byte {region.middle} flipped",
+                                      flip_byte(data, region.middle)))
+        else:
+            copies.append(DamagedCopy(f"{region.label}: CORRUPTED_DATA written in it",
+                                      stamp(data, region)))
+    return copies
+
+
+def sweep_offsets(data: bytes, count: int) -> list[int]:
+    """At least ``count`` distinct offsets spread over the whole file, deterministic: the first,
+    middle and last byte of every region, then evenly spaced offsets over the file."""
+    if count < 1:
+        raise ValueError("a sweep needs at least one offset")
+    offsets: set[int] = set()
+    for region in layout(data):
+        offsets.update((region.start, region.middle, region.end - 1))
+    step = len(data) / count
+    offsets.update(min(len(data) - 1, int(i * step + step / 2)) for i in range(count))
+    return sorted(offsets)
+
+
+def flipped_copies(data: bytes, offsets: list[int]) -> list[DamagedCopy]:
+    """One copy per offset with that single byte flipped, labelled with its region."""
+    regions = layout(data)
+    return [DamagedCopy(f"byte {offset} ({region_of(regions, offset)})", flip_byte(data, offset))
+            for offset in offsets]

@@ -131,6 +131,21 @@ def step_note_counters(context: Any) -> None:
     notes(context)["counters"] = (memory["tokens_memorized"], memory["updates"])
 
 
+@given("I note the memory in use")
+def step_note_in_use(context: Any) -> None:
+    """Keep what identifies the default memory: fingerprint, tokens_memorized, updates,
+    omega_loss and source (from /v1/atlas/status)."""
+    notes(context)["in use"] = api(context).memory_in_use()
+
+
+@then("the memory in use is unchanged")
+def step_in_use_same(context: Any) -> None:
+    """The default memory's fingerprint, counters, omega_loss and source are the noted ones:
+    nothing of a refused request was applied, not even in part."""
+    changes = noted(context, "in use").differences(api(context).memory_in_use())
+    assert not changes, f"the memory in use changed: {'; '.join(changes)}"
+
+
 @then("the memory counters have grown")
 def step_counters_grown(context: Any) -> None:
     """Both ``tokens_memorized`` and ``updates`` grew since they were noted."""

@@ -2,20 +2,20 @@
 
 Use them in step patterns as ``{status:Status}``, ``{value:JSON}``, ``{n:Int}``,
 ``{x:Number}``, ``{size:ByteSize}``, ``{method:Method}``, ``{kind:JsonKind}``,
-``{damage:Damage}``.
+``{damage:Damage}``, ``{region:Region}``, ``{cut:Cut}``, ``{part:ForgedPart}``, ``{harm:Harm}``.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import parse
 from behave import register_type
 
-from atlas_suite.memfile import Damage
+from atlas_suite.memfile import CUTS, FORGERIES, HARMS, Damage, RegionName
 
 JSON_LITERAL = (
     r'true|false|null|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|"(?:[^"\\]|\\.)*"|\[.*\]|\{.*\}'
@@ -122,3 +122,40 @@ def parse_maybe_empty(text: str) -> str:
 
 
 _register(MaybeEmpty=parse_maybe_empty)
+
+
+def _alternatives(words: Iterable[str]) -> str:
+    return "|".join(re.escape(word) for word in words)
+
+
+@parse.with_pattern(RegionName.PATTERN)
+def parse_region(text: str) -> RegionName:
+    """A region of a memory file, located from the file's own array table: "the magic",
+    "the format version", "the header length", "the header", "the trailer", "the first array",
+    "the last array", or "the NAME array" (the first array whose name is or contains NAME,
+    as "the momentum array")."""
+    return RegionName(text)
+
+
+@parse.with_pattern(_alternatives(CUTS))
+def parse_cut(text: str) -> str:
+    """Where a memory file is cut short: "inside the header", "inside the first array",
+    "inside the last array", "just before the trailer", "inside the trailer", "one byte short"."""
+    return text
+
+
+@parse.with_pattern(_alternatives(FORGERIES))
+def parse_forged_part(text: str) -> str:
+    """The part of a memory file changed under a recomputed trailer: "header length",
+    "array table", "first array", "model fingerprint"."""
+    return text
+
+
+@parse.with_pattern(_alternatives(HARMS))
+def parse_harm(text: str) -> str:
+    """How each region of a memory file is harmed: "one flipped byte" or
+    "the CORRUPTED_DATA stamp"."""
+    return text
+
+
+_register(Region=parse_region, Cut=parse_cut, ForgedPart=parse_forged_part, Harm=parse_harm)

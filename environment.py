@@ -13,6 +13,7 @@ from atlas_suite import traceability
 from atlas_suite.http import ApiClient
 from atlas_suite.reporting import attach_text
 from atlas_suite.server import ServerPool
+from atlas_suite.steplib import verdicts
 from atlas_suite.tagrules import skip_reason
 from atlas_suite.targets import TargetSettings
 
@@ -41,6 +42,7 @@ def scenario_client(context: Any) -> Iterator[ApiClient]:
 
 def before_all(context: Any) -> None:
     traceability.start(context)  # fails fast on an unknown @req tag or an uncovered requirement
+    verdicts.install(context)  # what the server did, in product words, instead of tracebacks
     context.skip_reasons = collections.defaultdict(list)  # reason -> scenario names
     # cleanups run last-in first-out and outside output capture: this one prints near the end
     context.add_cleanup(_print_skip_reasons, context.skip_reasons)

@@ -47,6 +47,7 @@ import openai
 
 from atlas_suite import probes
 from atlas_suite.targets import Unsupported
+from atlas_suite.verdicts import ConnectionClosed, ConnectionRefused, ServerDid, verdict_for
 
 NO_KEY = "sk-no-key-required"  # the clients insist on some key; keyless servers ignore it
 CLIENTS = ("python", "python-async", "node", "go", "langchain", "langchain-llm")
@@ -221,6 +222,32 @@ def _python_error(outcome: ClientOutcome, exc: openai.APIStatusError) -> ClientO
     return outcome
 
 
+def _failure(who: str, exc: openai.APIError) -> AssertionError:
+    """What the server did, when the client saw no HTTP answer; else the client's failure."""
+    if isinstance(exc, openai.APIStatusError):
+        return ClientFailure(f"{who} got HTTP {exc.status_code}: {exc}")
+    verdict = verdict_for(exc, f"through {who}")
+    return verdict if verdict is not None else \
+        ClientFailure(f"{who} failed: {type(exc).__name__}: {exc}")
+
+
+_PROBE_REFUSED = ("ECONNREFUSED", "connection refused")
+_PROBE_CLOSED = ("ECONNRESET", "socket hang up", "connection reset", "unexpected EOF",
+                 "premature close", "terminated")
+
+
+def _probe_failure(language: str, exc: probes.ProbeError) -> ServerDid | ClientFailure:
+    """A probe that exited on a transport problem says what the server did; else the probe."""
+    said = f"{exc.stderr}\n{json.dumps(exc.result) if exc.result else ''}"
+    if any(mark.lower() in said.lower() for mark in _PROBE_REFUSED):
+        return ConnectionRefused(f"nothing accepted the connection (through the {language} "
+                                 "client): the server is not listening (connection refused)")
+    if any(mark.lower() in said.lower() for mark in _PROBE_CLOSED):
+        return ConnectionClosed(f"the server closed the connection without a complete answer "
+                                f"(through the {language} client)")
+    return ClientFailure(f"the {language} client failed as a program: {exc}")
+
+
 def _python(request: ClientCall) -> ClientOutcome:
     outcome = ClientOutcome("python", f"openai {openai.__version__}")
     client = sync_client(request.base_url, request.api_key, request.timeout_s)
@@ -238,7 +265,7 @@ def _python(request: ClientCall) -> ClientOutcome:
     except openai.APIStatusError as exc:
         return _python_error(outcome, exc)
     except openai.APIError as exc:
-        raise ClientFailure(f"the Python client failed: {type(exc).__name__}: {exc}") from exc
+        raise _failure("the Python client", exc) from None
     return outcome
 
 
@@ -263,8 +290,7 @@ def _python_async(request: ClientCall) -> ClientOutcome:
     except openai.APIStatusError as exc:
         return _python_error(outcome, exc)
     except openai.APIError as exc:
-        raise ClientFailure(f"the async Python client failed: {type(exc).__name__}: {exc}"
-                            ) from exc
+        raise _failure("the async Python client", exc) from None
     return outcome
 
 
@@ -286,7 +312,10 @@ def chat_async(base_url: str, api_key: str | None, prompt: str, *, max_tokens: i
 
             return list(await asyncio.gather(*(one() for _ in range(concurrent))))
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    except openai.APIError as exc:  # an error answer here is a failure: callers expect text
+        raise _failure("the async Python client", exc) from None
 
 
 # -- Node.js and Go, through the probes --------------------------------------------------------
@@ -300,7 +329,7 @@ def _probe(language: str, request: ClientCall) -> ClientOutcome:
             "max_tokens": request.max_tokens, "temperature": 0, "atlas": request.atlas,
         }, timeout_s=request.timeout_s + 10)
     except probes.ProbeError as exc:
-        raise ClientFailure(f"the {language} client failed as a program: {exc}") from exc
+        raise _probe_failure(language, exc) from None
     version = f"{result.get('client', language)} {result.get('client_version', '?')}"
     outcome = ClientOutcome(language, version)
     if result.get("ok"):
@@ -384,7 +413,7 @@ def _langchain_run(outcome: ClientOutcome, action: Callable[[], None]) -> Client
     except openai.APIStatusError as exc:  # langchain-openai re-raises the client's own errors
         return _python_error(outcome, exc)
     except openai.APIError as exc:
-        raise ClientFailure(f"the LangChain client failed: {type(exc).__name__}: {exc}") from exc
+        raise _failure("the LangChain client", exc) from None
     return outcome
 
 

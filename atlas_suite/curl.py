@@ -22,15 +22,24 @@ from pathlib import Path
 from typing import Any
 
 from atlas_suite.targets import Unsupported
+from atlas_suite.verdicts import ConnectionProblem
 
 STATUS_MARK = "\n%{http_code}"  # -w: the status on a line of its own after the body
+# curl's exit codes for a server that gave no (complete) answer, in product words
+CURL_EXITS = {
+    7: "nothing accepted the connection: the server is not listening",
+    28: "the server did not answer in time",
+    52: "the server closed the connection without answering",
+    56: "the server broke the connection while answering",
+    18: "the server cut the answer short",
+}
 
 
 class CurlUnavailable(Unsupported):
     """No curl binary on this machine: the row skips with the reason."""
 
 
-class CurlFailed(AssertionError):
+class CurlFailed(ConnectionProblem):
     """curl itself failed (connection refused, timeout): no HTTP answer at all."""
 
 
@@ -105,11 +114,13 @@ def send(base_url: str, method: str, path: str, body: Any = None, *,
             done = subprocess.run(argv, input=json.dumps(body) if body is not None else None,
                                   capture_output=True, text=True, timeout=timeout_s + 10,
                                   check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise CurlFailed(f"curl {method} {url} ran past {timeout_s:.0f} s") from exc
+        except subprocess.TimeoutExpired:
+            raise CurlFailed(f"the server did not answer in time (curl {method} {url} ran "
+                             f"past {timeout_s:.0f} s)") from None
         if done.returncode != 0:
-            raise CurlFailed(f"curl {method} {url} exited {done.returncode}: "
-                             f"{done.stderr.strip()[-1000:]}")
+            what = CURL_EXITS.get(done.returncode, "curl got no HTTP answer")
+            raise CurlFailed(f"{what} (curl {method} {url} exited {done.returncode}: "
+                             f"{done.stderr.strip()[-300:]})")
         text, _, status = done.stdout.rpartition("\n")
         raw_headers = dump.read_text(encoding="utf-8", errors="replace") if dump.exists() else ""
     return CurlAnswer(method, path, int(status), _final_headers(raw_headers), text)

@@ -9,10 +9,12 @@ from typing import Any
 
 import requests
 
+from atlas_suite.verdicts import BodyNotJson, ConnectionClosed, ServerDid, StreamCut, verdict_for
+
 DEFAULT_TIMEOUT_S = 120.0
 
 
-class NotJson(AssertionError):
+class NotJson(BodyNotJson):
     """The response body was expected to be JSON but was not."""
 
 
@@ -62,7 +64,11 @@ def parse_sse_lines(lines: Iterator[str]) -> Iterator[dict[str, Any] | str]:
         if payload == "[DONE]":
             yield "[DONE]"
             return
-        yield json.loads(payload)
+        try:
+            yield json.loads(payload)
+        except ValueError:
+            shown = payload if len(payload) <= 300 else payload[:300] + "..."
+            raise BodyNotJson(f"a stream event was not JSON: data: {shown}") from None
 
 
 class ApiClient:
@@ -108,8 +114,11 @@ class ApiClient:
             all_headers.setdefault("Content-Type", "application/json")
         if isinstance(data, str):
             data = data.encode("utf-8")
-        reply = self.session.request(method, self.url(path), data=data, headers=all_headers,
-                                     timeout=self.timeout_s)
+        try:
+            reply = self.session.request(method, self.url(path), data=data,
+                                         headers=all_headers, timeout=self.timeout_s)
+        except requests.RequestException as exc:
+            raise _verdict(exc, f"{method} {path}") from None
         exchange = Exchange(method, path, reply.status_code, dict(reply.headers), reply.text)
         self.exchanges.append(exchange)
         return exchange
@@ -128,22 +137,33 @@ class ApiClient:
         streaming: a way to act on the server in the middle of a request.
         """
         headers = dict(self.headers, **{"Content-Type": "application/json"})
-        with self.session.post(self.url(path), data=json.dumps(json_body), headers=headers,
-                               stream=True, timeout=self.timeout_s) as reply:
+        try:
+            reply = self.session.post(self.url(path), data=json.dumps(json_body),
+                                      headers=headers, stream=True, timeout=self.timeout_s)
+        except requests.RequestException as exc:
+            raise _verdict(exc, f"POST {path}") from None
+        with reply:
             result = StreamResult(reply.status_code, dict(reply.headers))
             if reply.status_code != 200:
+                try:
+                    text = reply.text
+                except requests.RequestException as exc:
+                    raise _verdict(exc, f"POST {path}") from None
                 self.exchanges.append(Exchange("POST", path, reply.status_code,
-                                               dict(reply.headers), reply.text))
+                                               dict(reply.headers), text))
                 return result
             lines = (line for line in reply.iter_lines(decode_unicode=True) if line)
-            for event in parse_sse_lines(_recording(lines, result.raw)):
-                if event == "[DONE]":
-                    result.done = True
-                else:
-                    result.chunks.append(event)  # type: ignore[arg-type]
-                if on_first_event is not None:
-                    on_first_event()
-                    on_first_event = None
+            try:
+                for event in parse_sse_lines(_recording(lines, result.raw)):
+                    if event == "[DONE]":
+                        result.done = True
+                    else:
+                        result.chunks.append(event)  # type: ignore[arg-type]
+                    if on_first_event is not None:
+                        on_first_event()
+                        on_first_event = None
+            except (requests.RequestException, OSError) as exc:
+                raise stream_cut(exc, len(result.chunks), f"POST {path}") from None
         self.exchanges.append(Exchange("POST", path, result.status, result.headers,
                                        "\n".join(result.raw)))
         return result
@@ -153,13 +173,16 @@ class ApiClient:
         session = requests.Session()  # its own connection, so closing it really hangs up
         headers = dict(self.headers, **{"Content-Type": "application/json"})
         try:
-            reply = session.post(self.url(path), data=json.dumps(json_body), headers=headers,
-                                 stream=True, timeout=self.timeout_s)
-            first = ""
-            for line in reply.iter_lines(decode_unicode=True):
-                if line and line.startswith("data:"):
-                    first = line
-                    break
+            try:
+                reply = session.post(self.url(path), data=json.dumps(json_body),
+                                     headers=headers, stream=True, timeout=self.timeout_s)
+                first = ""
+                for line in reply.iter_lines(decode_unicode=True):
+                    if line and line.startswith("data:"):
+                        first = line
+                        break
+            except requests.RequestException as exc:
+                raise _verdict(exc, f"POST {path}") from None
             if reply.status_code != 200 or not first:
                 raise AssertionError(f"expected a stream to start, got HTTP {reply.status_code}")
             reply.raw.close()
@@ -170,6 +193,22 @@ class ApiClient:
 
     def close(self) -> None:
         self.session.close()
+
+
+def _verdict(exc: BaseException, doing: str) -> BaseException:
+    """What the server did, for an exception of requests (itself when it is something else)."""
+    return verdict_for(exc, doing) or exc
+
+
+def stream_cut(exc: BaseException, chunks: int, doing: str) -> ServerDid | BaseException:
+    """A stream that broke off after ``chunks`` events, in product words."""
+    verdict = verdict_for(exc, doing)
+    if verdict is None:
+        return exc
+    if isinstance(verdict, (StreamCut, ConnectionClosed)):
+        return StreamCut(f"the stream was cut after {chunks} chunks without `data: [DONE]` "
+                         f"({doing})", chunks)
+    return verdict
 
 
 def _recording(lines: Iterator[str], sink: list[str]) -> Iterator[str]:

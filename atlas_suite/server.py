@@ -23,12 +23,17 @@ from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wa
 
 from atlas_suite.config import ServerConfig
 from atlas_suite.targets import ModelPaths, TargetSettings, Unsupported, server_argv
+from atlas_suite.verdicts import (
+    NeverHealthy,
+    StartFailed,
+    StartRefusedFlag,
+    start_failure,
+    verdict_for,
+)
 
 LOG_TAIL_LINES = 400
 
-
-class ServerStartError(RuntimeError):
-    """The server did not become healthy; the message says what the suite saw."""
+ServerStartError = StartFailed  # the older name: the server did not become healthy
 
 
 class NotHealthy(Exception):
@@ -53,7 +58,8 @@ def wait_healthy(base_url: str, timeout_s: float, alive: Callable[[], bool],
         try:
             reply = requests.get(f"{base_url}/health", timeout=5)
         except requests.RequestException as exc:
-            seen["answer"] = f"{type(exc).__name__}: {exc}"
+            verdict = verdict_for(exc, "GET /health")
+            seen["answer"] = verdict.verdict if verdict else f"{type(exc).__name__}: {exc}"
             return False
         seen["answer"] = f"HTTP {reply.status_code} {reply.text[:300]}"
         if history is not None:
@@ -162,12 +168,14 @@ class ServerProcess:
         try:
             wait_healthy(self.base_url, timeout_s, self.alive, self.startup_answers)
         except NotHealthy as exc:
-            raise ServerStartError(self._failure(exc.what, exc.answer)) from None
+            raise self._failure(exc.what, exc.answer) from None
 
-    def _failure(self, what: str, answer: str) -> str:
-        state = "running" if self.alive() else f"exited with code {self.exit_code}"
-        return (f"the server {what}; last /health answer: {answer}; process {state}\n"
-                f"command: {' '.join(redact(self.argv))}\nlog tail:\n{self.log_tail()}")
+    def _failure(self, what: str, answer: str) -> StartFailed:
+        if not self.alive() and self.pump:
+            self.pump.join(2)  # the last words of a process that exited are still in the pipe
+        return start_failure(self.argv, None if self.alive() else self.exit_code,
+                             self.log_tail(), what=what, answer=answer,
+                             command=" ".join(redact(self.argv)))
 
     def terminate(self) -> None:
         """Send SIGTERM (a graceful stop request) and return at once."""
@@ -244,6 +252,7 @@ class ServerPool:
         self.settings = settings
         self.models = ModelPaths(settings)
         self._servers: dict[ServerConfig, ManagedServer] = {}
+        self._refused: dict[ServerConfig, StartRefusedFlag] = {}  # flags it will never accept
         self._starts = 0
         atexit.register(self.stop_all)  # a safety net if the run dies before after_all
 
@@ -259,7 +268,13 @@ class ServerPool:
             return server
         if server is not None:  # it died in an earlier scenario: start a new one
             self._stop(server)
-        server = self._start(config)
+        if config in self._refused:  # a refused flag stays refused: do not start it again
+            raise self._refused[config]
+        try:
+            server = self._start(config)
+        except StartRefusedFlag as refused:
+            self._refused[config] = refused
+            raise
         self._servers[config] = server
         return server
 
@@ -337,7 +352,8 @@ class ServerPool:
         try:
             wait_healthy(self.settings.base_url, self.settings.startup_timeout_s, lambda: True)
         except NotHealthy as exc:
-            raise ServerStartError(f"the server at {self.settings.base_url} {exc}") from None
+            raise NeverHealthy(f"the server at {self.settings.base_url} {exc.what}; the last "
+                               f"/health answer was: {exc.answer}") from None
         return ManagedServer(config, self.settings.base_url, self.settings.memory_dir)
 
     def _stop(self, server: ManagedServer) -> int | None:

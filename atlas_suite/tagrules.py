@@ -6,6 +6,7 @@
 | ``@gpu`` | NVML (pynvml) sees an NVIDIA GPU; with ``@docker`` also the GPU image and the engine's NVIDIA runtime |
 | ``@docker`` | a container engine answers on DOCKER_HOST and the image is built |
 | ``@k8s`` | a Kubernetes cluster answers (KUBECONFIG or ~/.kube/config) |
+| ``@hardware`` | ``-D hardware=yes``: absolute time bounds, for a dedicated machine |
 
 Each check is asked once per run (they are cached).
 """  # noqa: E501
@@ -16,6 +17,7 @@ from collections.abc import Iterable
 
 from atlas_suite import containers, gpu, kube
 from atlas_suite.targets import TargetSettings
+from atlas_suite.traceability import not_claimed_reason
 
 
 def gpu_count() -> int:
@@ -32,7 +34,11 @@ def skip_reason(tags: Iterable[str], settings: TargetSettings) -> str | None:
     """Why a scenario with these tags cannot run on this target, or None when it can."""
     tags = set(tags)
     if "atlas" in tags and not settings.atlas:
-        return "the target claims a plain OpenAI server (profile=openai)"
+        return not_claimed_reason(settings.profile, "a plain OpenAI server, without the ATLAS "
+                                  "extension")
+    if "hardware" in tags and not settings.hardware:
+        return ("absolute time bounds for a dedicated machine: run them with -D hardware=yes "
+                "(the default run judges the same requirement on same-run comparisons)")
     if "k8s" in tags:
         reason = kube.skip_reason()
         if reason:

@@ -38,9 +38,12 @@ from atlas_suite import traceability as trace
 KINDS = ("reference", "command", "url", "image")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 NOT_RUN = "not run"
-PROFILE_SKIP = "profile=openai"  # in the reason of a scenario skipped for a plain target
-CELL = {trace.PASSED: "pass", trace.FAILED: "fail", trace.SKIPPED: "skip",
-        trace.NOT_COVERED: "not covered", NOT_RUN: "—"}
+# A cell's status: a skip because the profile does not claim the row ("not claimed") is told
+# apart from a skip because the environment lacks something ("skip": no GPU, say) and from a
+# failure.
+STATUSES = (trace.PASSED, trace.FAILED, trace.NOT_CLAIMED, trace.SKIPPED, trace.NOT_COVERED)
+CELL = {trace.PASSED: "pass", trace.FAILED: "fail", trace.NOT_CLAIMED: "not claimed",
+        trace.SKIPPED: "skip", trace.NOT_COVERED: "not covered", NOT_RUN: "—"}
 
 
 class TargetError(RuntimeError):
@@ -253,6 +256,13 @@ def load_run(target: Target, out_root: Path) -> TargetRun:
 
 # ---- the table -------------------------------------------------------------------------------
 
+def cell_status(status: str, reasons: Sequence[str]) -> str:
+    """``status`` from a target's results, with a skip the profile explains as NOT_CLAIMED."""
+    if status == trace.SKIPPED and reasons and all(trace.is_not_claimed(r) for r in reasons):
+        return trace.NOT_CLAIMED
+    return status
+
+
 @dataclass
 class Cell:
     status: str
@@ -295,7 +305,8 @@ def requirement_rows(catalog: trace.Catalog, runs: Sequence[TargetRun]) -> list[
             if entry is None:
                 cells.append(Cell(NOT_RUN, "", run.error or "no result"))
             else:
-                cells.append(Cell(entry["status"],
+                reasons = [r for check in entry.get("checks", []) for r in check["reasons"]]
+                cells.append(Cell(cell_status(entry["status"], reasons),
                                   f"{run.target.name}/traceability.html#req-{requirement.id}",
                                   entry.get("reason", "")))
         rows.append(MatrixRow(requirement.id, trace._short(requirement.text, 80),
@@ -324,8 +335,8 @@ def scenario_rows(runs: Sequence[TargetRun]) -> list[MatrixRow]:
             status = trace._aggregate(m["status"] for m in members)
             reasons = sorted({m["reason"] for m in members
                               if m["reason"] and m["status"] != trace.PASSED})
-            cells.append(Cell(status, f"{run.target.name}/behave-report.html",
-                              "; ".join(reasons)))
+            cells.append(Cell(cell_status(status, reasons),
+                              f"{run.target.name}/behave-report.html", "; ".join(reasons)))
         rows.append(MatrixRow(f"{key[0]}:{key[1]}", groups[key], key[0], "", cells))
     return rows
 
@@ -350,7 +361,7 @@ def findings(matrix: Matrix, catalog: trace.Catalog) -> list[str]:
             counts = matrix.column_counts(index)
             lines.append(f"{head}: " + ", ".join(f"{counts[s]} {CELL[s]}"
                                                  for s in (trace.PASSED, trace.FAILED,
-                                                           trace.SKIPPED)))
+                                                           trace.NOT_CLAIMED, trace.SKIPPED)))
             continue
         status = {row.key: row.cells[index].status for row in matrix.rows}
         failed = [k for k, s in status.items() if s == trace.FAILED]
@@ -361,18 +372,17 @@ def findings(matrix: Matrix, catalog: trace.Catalog) -> list[str]:
             parts.append("passes everything it claims" if not failed
                          else f"fails {len(failed)}: {', '.join(failed)}")
         else:
-            ran_atlas = [k for k in covered_atlas if status.get(k) != trace.SKIPPED]
-            reasons = {row.key: row.cells[index].title for row in matrix.rows}
+            ran_atlas = [k for k in covered_atlas
+                         if status.get(k) not in (trace.NOT_CLAIMED, trace.SKIPPED)]
             skipped_plain = [r.id for r in catalog.requirements.values()
-                             if r.scope == "openai" and status.get(r.id) == trace.SKIPPED
-                             and PROFILE_SKIP in reasons.get(r.id, "")]
+                             if r.scope == "openai" and status.get(r.id) == trace.NOT_CLAIMED]
             if not ran_atlas and not skipped_plain:
                 parts.append(f"skips exactly the {len(covered_atlas)} covered ATLAS rows")
             else:
                 if ran_atlas:
                     parts.append(f"ATLAS rows not skipped: {', '.join(ran_atlas)}")
                 if skipped_plain:
-                    parts.append("rows for any OpenAI server skipped for the profile: "
+                    parts.append("rows for any OpenAI server not claimed by the profile: "
                                  + ", ".join(skipped_plain))
             parts.append("no failures" if not failed
                          else f"fails {len(failed)}: {', '.join(failed)}")
@@ -389,9 +399,9 @@ def render_markdown(matrix: Matrix, catalog: trace.Catalog) -> str:
     out = ["# Compatibility matrix", "",
            f"Generated {matrix.generated} from `{matrix.source}`. Rows: {matrix.row_kind}; "
            "each cell links to that target's details.", "",
-           "| target | kind | profile | " + " | ".join(CELL[s] for s in trace.STATUSES)
+           "| target | kind | profile | " + " | ".join(CELL[s] for s in STATUSES)
            + " | time | reports |",
-           "|---|---|---|---:|---:|---:|---:|---:|---|"]
+           "|---|---|---|" + "---:|" * len(STATUSES) + "---:|---|"]
     for index, run in enumerate(matrix.runs):
         counts = matrix.column_counts(index)
         t = run.target
@@ -399,7 +409,7 @@ def render_markdown(matrix: Matrix, catalog: trace.Catalog) -> str:
                    f"[behave]({t.name}/behave-report.html) · [log]({t.name}/behave.log)"
                    if run.ran else md(f"no results: {run.error}"))
         out.append(f"| **{t.name}** {md(t.description)} | {t.kind} | {t.profile} | "
-                   + " | ".join(str(counts.get(s, 0)) for s in trace.STATUSES)
+                   + " | ".join(str(counts.get(s, 0)) for s in STATUSES)
                    + f" | {run.seconds:.0f} s | {reports} |")
     out += ["", "## Findings", ""] + [f"- {md(line)}" for line in findings(matrix, catalog)]
     heads = " | ".join(_column_head(run) for run in matrix.runs)
@@ -417,7 +427,8 @@ def render_markdown(matrix: Matrix, catalog: trace.Catalog) -> str:
     return "\n".join(out) + "\n"
 
 
-_CSS = trace._CSS + ".not-run{background:#eee}td.cell{text-align:center;white-space:nowrap}\n"
+_CSS = (trace._CSS + ".not-run{background:#eee}.not-claimed{background:#e8eef8;color:#456}"
+        "td.cell{text-align:center;white-space:nowrap}\n")
 
 
 def render_html(matrix: Matrix, catalog: trace.Catalog) -> str:
@@ -428,7 +439,7 @@ def render_html(matrix: Matrix, catalog: trace.Catalog) -> str:
              f"<p>Generated {e(matrix.generated)} from <code>{e(matrix.source)}</code>. Rows: "
              f"{e(matrix.row_kind)}; each cell links to that target's details.</p>",
              "<table><tr><th>target</th><th>kind</th><th>profile</th>"
-             + "".join(f"<th>{CELL[s]}</th>" for s in trace.STATUSES)
+             + "".join(f"<th>{CELL[s]}</th>" for s in STATUSES)
              + "<th>time</th><th>reports</th></tr>"]
     for index, run in enumerate(matrix.runs):
         counts = matrix.column_counts(index)
@@ -439,7 +450,7 @@ def render_html(matrix: Matrix, catalog: trace.Catalog) -> str:
                    else e(f"no results: {run.error}"))
         parts.append(f"<tr><td><b>{e(t.name)}</b> {e(t.description)}</td><td>{e(t.kind)}</td>"
                      f"<td>{e(t.profile)}</td>"
-                     + "".join(f"<td>{counts.get(s, 0)}</td>" for s in trace.STATUSES)
+                     + "".join(f"<td>{counts.get(s, 0)}</td>" for s in STATUSES)
                      + f"<td>{run.seconds:.0f} s</td><td>{reports}</td></tr>")
     parts.append("</table><h2>Findings</h2><ul>"
                  + "".join(f"<li>{e(line)}</li>" for line in findings(matrix, catalog))
@@ -470,11 +481,11 @@ def text_table(matrix: Matrix) -> str:
     """The per-target totals as plain text for the console."""
     width = max([len(r.target.name) for r in matrix.runs] + [6])
     lines = [f"{'target':<{width}}  profile  " + "  ".join(f"{CELL[s]:>11}"
-                                                          for s in trace.STATUSES)]
+                                                          for s in STATUSES)]
     for index, run in enumerate(matrix.runs):
         counts = matrix.column_counts(index)
         lines.append(f"{run.target.name:<{width}}  {run.target.profile:<7}  "
-                     + "  ".join(f"{counts.get(s, 0):>11}" for s in trace.STATUSES)
+                     + "  ".join(f"{counts.get(s, 0):>11}" for s in STATUSES)
                      + ("" if run.ran else f"  (no results: {run.error})"))
     return "\n".join(lines)
 

@@ -74,6 +74,10 @@ load-test:  ## scripts/atlas-load-test.py on LOAD_URL, or on a reference server 
 	$(BIN)/python scripts/atlas-load-test.py --duration $(LOAD_DURATION) \
 	  --concurrent $(LOAD_CONCURRENT) $(if $(LOAD_URL),--url $(LOAD_URL),--start-reference)
 
+RUNS ?= 3
+flake-check:  ## the @timing scenarios RUNS times: which verdicts changed (reports/flake/)
+	$(BIN)/python scripts/atlas-flake-check.py --runs $(RUNS) $(if $(ARGS),-- $(ARGS))
+
 soak:  ## the @soak scenarios for SOAK_DURATION seconds (86400: 24 h)
 	$(BEHAVE) --tags=@soak -D soak_duration=$(SOAK_DURATION) $(ARGS)
 

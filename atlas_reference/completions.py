@@ -102,6 +102,7 @@ def _memorize(state: ServerState, work: AtlasWork, completion_ids: list[int]) ->
         "tokens_memorized": report.tokens,
         "omega_loss": None if report.omega_loss is None else round(float(report.omega_loss), 6),
         "memory_update_ms": round(report.elapsed_ms, 3),
+        "memory_update_cpu_ms": round(report.cpu_ms, 3),  # optional extension: docs/api.md
     }
 
 

@@ -98,6 +98,7 @@ class UpdateReport:
     omega_loss: float | None  # mean pre-update window loss over the call's steps
     elapsed_ms: float
     work: int = 0  # positions evaluated by the call's gradient steps (the cost measure)
+    cpu_ms: float = 0.0  # CPU time of the calling thread (time.thread_time), immune to contention
 
 
 @dataclass(frozen=True)
@@ -322,7 +323,7 @@ class AtlasMemory:
     def _memorize_locked(
         self, keys: np.ndarray, values: np.ndarray, window_size: int | None
     ) -> UpdateReport:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         window = self.config.window_size if window_size is None else int(window_size)
         if window < 1:
             raise ValueError("window_size must be at least 1")
@@ -342,5 +343,6 @@ class AtlasMemory:
             self._omega_loss = float(np.mean(losses))
             self._fingerprint = _fingerprint(self._arrays)
         elapsed = (time.perf_counter() - started) * 1000.0
+        cpu = (time.thread_time() - cpu_started) * 1000.0
         loss = float(np.mean(losses)) if losses else None
-        return UpdateReport(len(keys), len(losses), loss, elapsed, work)
+        return UpdateReport(len(keys), len(losses), loss, elapsed, work, cpu)

@@ -311,6 +311,11 @@ class LoadResult:
     def latencies(self) -> list[float]:
         return [s.latency_ms for s in self.succeeded]
 
+    def generation_intervals(self) -> list[tuple[float, float]]:
+        """(first token, last byte) of every successful stream, in seconds from the start."""
+        return [(s.sent_s + s.ttft_ms / 1000.0, s.done_s) for s in self.succeeded
+                if s.ttft_ms is not None and math.isfinite(s.latency_ms)]
+
     def summary(self) -> dict[str, Any]:
         ok = self.succeeded
         seconds = max(self.duration_s, 1e-9)

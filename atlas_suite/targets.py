@@ -44,6 +44,7 @@ class TargetSettings:
     host: str = "127.0.0.1"
     startup_timeout_s: float = 120.0
     log_dir: Path = Path("reports/logs")
+    hardware: bool = False  # @hardware scenarios: absolute time bounds for a dedicated machine
 
     @classmethod
     def from_userdata(cls, userdata: Mapping[str, str]) -> TargetSettings:
@@ -64,6 +65,7 @@ class TargetSettings:
             host=text("host") or "127.0.0.1",
             startup_timeout_s=float(text("startup_timeout") or 120),
             log_dir=Path(text("log_dir") or "reports/logs"),
+            hardware=(text("hardware") or "no").lower() in ("1", "yes", "true", "on"),
         )
         settings.validate()
         return settings

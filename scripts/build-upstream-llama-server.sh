@@ -7,8 +7,9 @@
 #
 # --version   the llama-cpp-python sdist to build from (default: the current pin below, or
 #             $LLAMA_CPP_PYTHON_VERSION)
-# BUILD_DIR   default build/upstream-llama-<version>; a folder already holding another
-#             version's build is refused rather than silently reused
+# BUILD_DIR   default $UPSTREAM_LLAMA_BUILD_ROOT/upstream-llama-<version> (the root defaults
+#             to build/); a folder already holding another version's build is refused rather
+#             than silently reused
 #
 # GGML_NATIVE=OFF matters on machines whose CPU advertises AMX: a native build can die with
 # SIGILL in sandboxes that do not allow those instructions.
@@ -20,11 +21,11 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --version) VERSION=$2; shift 2 ;;
     --version=*) VERSION=${1#--version=}; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) BUILD_DIR=$1; shift ;;
   esac
 done
-BUILD_DIR=${BUILD_DIR:-build/upstream-llama-$VERSION}
+BUILD_DIR=${BUILD_DIR:-${UPSTREAM_LLAMA_BUILD_ROOT:-build}/upstream-llama-$VERSION}
 PYTHON=${PYTHON:-python3}
 mkdir -p "$BUILD_DIR"
 BUILD_DIR=$(cd "$BUILD_DIR" && pwd)

@@ -333,14 +333,16 @@ def test_scenario_rows_group_outline_rows():
     assert [row.cells[0].label for row in built.rows] == ["pass", "skip"]
 
 
-def test_the_example_targets_file_has_the_three_targets():
+def test_the_example_targets_file_has_the_four_targets():
     targets = matrix.load_targets(ROOT / "targets.example.toml")
     assert [(t.name, t.kind, t.profile) for t in targets] == [
         ("reference-atlas", "reference", "atlas"),
         ("reference-plain", "reference", "openai"),
         ("upstream-llama-server", "command", "openai"),
+        ("upstream-llama-server-2025-08", "command", "openai"),
     ]
-    assert "build-upstream-llama-server.sh" in (targets[2].build or "")
+    assert "build-upstream-llama-server.sh --version 0.3.36" in (targets[2].build or "")
+    assert "build-upstream-llama-server.sh --version 0.3.16" in (targets[3].build or "")
 
 
 @pytest.mark.parametrize("entry, message", [

@@ -112,8 +112,12 @@ class AtlasApi:
 
     def list_files(self) -> dict[str, str | int | float]:
         """name -> bytes for every memory file the server lists."""
+        return {name: entry["bytes"] for name, entry in self.list_entries().items()}
+
+    def list_entries(self) -> dict[str, dict[str, Any]]:
+        """name -> the whole list entry (name, bytes, modified) for every memory file."""
         listing = expect_ok(self.http.get("/v1/atlas/memory/list"), "list its memory files")
-        return {entry["name"]: entry["bytes"] for entry in listing["data"]}
+        return {entry["name"]: entry for entry in listing["data"]}
 
     def memory_in_use(self) -> MemoryInUse:
         """What identifies the default memory's state: fingerprint, counters and source."""

@@ -398,3 +398,23 @@ def flipped_copies(data: bytes, offsets: list[int]) -> list[DamagedCopy]:
     regions = layout(data)
     return [DamagedCopy(f"byte {offset} ({region_of(regions, offset)})", flip_byte(data, offset))
             for offset in offsets]
+
+
+def format_problems(data: bytes, version: int) -> list[str]:
+    """How a saved file departs from the format ``version`` envelope (docs/api.md): magic,
+    version field, a JSON header whose array table tiles the bytes up to the trailer, and a
+    trailer that is the SHA-256 of every byte before it. Empty for a conforming file."""
+    try:
+        envelope = read_envelope(data)
+        regions = layout(data)
+    except (NotAnAtlasFile, ValueError) as exc:
+        return [f"not a readable memory file: {exc}"]
+    problems = []
+    if envelope.version != version:
+        problems.append(f"the version field is {envelope.version}, not {version}")
+    if not envelope.checksum_ok:
+        problems.append("the trailer is not the SHA-256 of every byte before it")
+    gaps = [f"{a.label} ends at {a.end} but {b.label} starts at {b.start}"
+            for a, b in zip(regions, regions[1:], strict=False) if a.end != b.start]
+    problems.extend(gaps)
+    return problems

@@ -8,6 +8,7 @@ from typing import Any
 from behave import given, then, when
 from hamcrest import assert_that, close_to, equal_to, has_key, is_not, less_than, not_
 
+from atlas_suite import memfile
 from atlas_suite.atlas import expect_ok
 from atlas_suite.steplib import types  # noqa: F401 - typed parameters
 from atlas_suite.steplib.support import (
@@ -146,6 +147,23 @@ def step_in_use_same(context: Any) -> None:
     assert not changes, f"the memory in use changed: {'; '.join(changes)}"
 
 
+@then("the memory's fingerprint, counters and omega loss are the ones noted")
+def step_in_use_restored(context: Any) -> None:
+    """Like "the memory in use is unchanged", but the source may name the file just loaded."""
+    now = api(context).memory_in_use()
+    changes = [c for c in noted(context, "in use").differences(now) if not c.startswith("source")]
+    assert not changes, f"the loaded memory is not the one saved: {'; '.join(changes)}"
+
+
+@then("the memory is in its initial state: no tokens memorized, no updates, no omega loss")
+def step_initial_state(context: Any) -> None:
+    """``tokens_memorized`` and ``updates`` are 0 and ``omega_loss`` is null in the status."""
+    memory = api(context).status()["memory"]
+    found = {k: memory[k] for k in ("tokens_memorized", "updates", "omega_loss")}
+    assert_that(found, equal_to({"tokens_memorized": 0, "updates": 0, "omega_loss": None}),
+                "a reset memory starts from nothing")
+
+
 @then("the memory counters have grown")
 def step_counters_grown(context: Any) -> None:
     """Both ``tokens_memorized`` and ``updates`` grew since they were noted."""
@@ -207,6 +225,43 @@ def step_saved_fingerprint(context: Any) -> None:
     """The save's answer names the fingerprint the status reports."""
     saved = last_json(context)["fingerprint"]
     assert_that(saved, equal_to(api(context).fingerprint()), "the fingerprint of the saved file")
+
+
+@then("the saved fingerprint differs from the memory's current fingerprint")
+def step_saved_fingerprint_other(context: Any) -> None:
+    """The save's answer names a fingerprint other than the default memory's: it wrote another
+    memory."""
+    saved = last_json(context)["fingerprint"]
+    assert_that(saved, is_not(equal_to(api(context).fingerprint())),
+                "the saved file should hold the named memory, not the default one")
+
+
+@then("the load reports the size the save reported")
+def step_load_size(context: Any) -> None:
+    """The load's answer has the ``bytes`` the save of the same file answered."""
+    assert_that(last_json(context)["bytes"], equal_to(noted(context, "saved")["bytes"]),
+                "bytes in the load's answer: the size of the file it read")
+
+
+@then('the memory list gives "{name}" the modification time of the file in the memory folder')
+@skips_when_unsupported
+def step_list_modified(context: Any, name: str) -> None:
+    """The list's ``modified`` for ``name`` is the file's modification time, in Unix seconds
+    (within 2 s, for rounding and coarse file-system clocks)."""
+    on_disk = (current_server(context).require_memory_dir() / name).stat().st_mtime
+    modified = api(context).list_entries()[name]["modified"]
+    assert_that(modified, close_to(on_disk, 2.0),
+                f"modified of {name} in the list, against the file's own time {on_disk}")
+
+
+@then('the memory file "{name}" has the format version {version:Int} layout')
+@skips_when_unsupported
+def step_format(context: Any, name: str, version: int) -> None:
+    """Magic, the version field, a JSON header whose array table tiles the bytes up to the
+    trailer, and a trailer that is the SHA-256 of every byte before it (docs/api.md)."""
+    data = (current_server(context).require_memory_dir() / name).read_bytes()
+    problems = memfile.format_problems(data, version)
+    assert not problems, f"{name} is not a format {version} memory file: {'; '.join(problems)}"
 
 
 @then('the memory list shows "{name}" with the size the save reported')

@@ -27,6 +27,8 @@ Feature: Memory file names never leave the memory folder
       | save   | .hidden.atlas                        |
       | save   | noext                                |
       | save   |                                      |
+      | save   | notes.atlas.tmp                      |
+      | save   | aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.atlas |
 
     Examples: loading and deleting
       | action | name               |

@@ -26,18 +26,23 @@ Feature: Memory files: save, list, load, delete and reset
     When I GET "/v1/atlas/memory/list"
     Then the response status is 200
     And the response matches the "memory_list" schema
+    And the memory list shows "files-described.atlas" with the size the save reported
+    And the memory list gives "files-described.atlas" the modification time of the file in the memory folder
 
   @req.API-MEM-LOAD @req.FUNC-EXACT-RESTORE
   Scenario: A loaded memory has exactly the fingerprint it had when saved
     Given the memory has read "The harbour master logged every ship that entered the bay."
     And the memory is saved as "files-roundtrip.atlas"
     And I note the memory fingerprint
+    And I note the memory in use
     And the memory has read "Something else entirely, so that the memory moves on."
     When I load the memory file "files-roundtrip.atlas"
     Then the response status is 200
     And the response matches the "memory_load" schema
     And the JSON at "filename" is "files-roundtrip.atlas"
+    And the load reports the size the save reported
     And the memory fingerprint is the one noted
+    And the memory's fingerprint, counters and omega loss are the ones noted
     And the status names "files-roundtrip.atlas" as the memory's source
 
   @req.FUNC-EXACT-RESTORE
@@ -63,11 +68,25 @@ Feature: Memory files: save, list, load, delete and reset
 
   @req.MEM-MISSING @req.MEM-LOAD-KEEPS
   Scenario: Loading a file that does not exist is a 404 and changes nothing
-    Given I note the memory fingerprint
+    Given the memory has read "The miller weighed each sack of flour twice."
+    And I note the memory in use
     When I load the memory file "files-never-saved.atlas"
     Then the response status is 404
     And the response matches the "error" schema
-    And the memory fingerprint is unchanged
+    And the memory in use is unchanged
+
+  @req.API-MEM-DELETE @req.MEM-MISSING
+  Scenario: Deleting a file that does not exist is a 404
+    When I delete the memory file "files-never-there.atlas"
+    Then the response status is 404
+    And the response matches the "error" schema
+    And the JSON at "error.param" is "filename"
+
+  @req.MEM-NAMES @req.API-MEM-SAVE
+  Scenario: A name of 128 characters, the longest allowed, is saved and listed
+    When I save the memory as "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.atlas"
+    Then the response status is 200
+    And the memory list shows "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.atlas"
 
   @req.API-MEM-RESET
   Scenario: Resetting the memory returns it to its initial state
@@ -80,3 +99,14 @@ Feature: Memory files: save, list, load, delete and reset
     And the JSON at "memory" is "default"
     And the memory fingerprint is the one noted
     And the status reports 0 tokens memorized
+    And the memory is in its initial state: no tokens memorized, no updates, no omega loss
+
+  @req.API-MEM-RESET
+  Scenario: A reset memory learns exactly as a fresh one: nothing of the optimiser is kept
+    Given the memory has been reset
+    And the memory has read "The harbour master logged every ship that entered the bay before dawn, and the gulls circled."
+    And I note the memory fingerprint
+    And the memory has read "A slow river carried fallen leaves past the mill while the miller sang to the wheel."
+    When I reset the memory
+    And the memory reads "The harbour master logged every ship that entered the bay before dawn, and the gulls circled."
+    Then the memory fingerprint is the one noted

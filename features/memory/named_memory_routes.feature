@@ -35,6 +35,18 @@ Feature: Save, load and reset can address a named memory
     And the memory fingerprint is the one noted
 
   @req.API-MEM-NAMED
+  Scenario: Saving a named memory writes that memory, not the default one
+    Given the memory has been reset
+    And the memory "ledger.atlas" has read "The clerk copied the harbour tolls into the ledger."
+    When I POST "/v1/atlas/memory/save" with:
+      """
+      {"filename": "ledger-copy.atlas", "memory": "ledger.atlas"}
+      """
+    Then the response status is 200
+    And the JSON at "memory" is "ledger.atlas"
+    And the saved fingerprint differs from the memory's current fingerprint
+
+  @req.API-MEM-NAMED
   Scenario Outline: <route> of a memory that was never used is a 404
     When I POST "<route>" with:
       """

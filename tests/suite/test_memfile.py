@@ -105,7 +105,7 @@ def test_layout_follows_the_array_table() -> None:
                                                           header_end + 144)
     assert regions[-1].start == len(data) - 32 and regions[-1].end == len(data)
     # the regions tile the whole file
-    assert all(a.end == b.start for a, b in zip(regions, regions[1:]))
+    assert all(a.end == b.start for a, b in zip(regions, regions[1:], strict=False))
 
 
 def test_layout_refuses_a_file_without_a_table() -> None:
@@ -131,7 +131,7 @@ def test_flip_changes_exactly_one_byte_in_the_region() -> None:
     data = _file()
     region = memfile.RegionName("the momentum array").locate(data)
     damaged = memfile.flip_byte(data, region.middle)
-    changed = [i for i, (a, b) in enumerate(zip(data, damaged)) if a != b]
+    changed = [i for i, (a, b) in enumerate(zip(data, damaged, strict=True)) if a != b]
     assert changed == [region.middle]
     assert len(damaged) == len(data)
     assert not memfile.read_envelope(damaged).checksum_ok
@@ -226,3 +226,15 @@ def test_sweep_covers_every_region_and_is_deterministic() -> None:
     copies = memfile.flipped_copies(data, offsets[:3])
     assert copies[0].what == "byte 0 (the magic)"
     assert all(c.data != data for c in copies)
+
+
+def test_format_problems_of_a_good_file_and_of_bad_ones() -> None:
+    data = _file()
+    assert memfile.format_problems(data, 1) == []
+    assert memfile.format_problems(data, 2) == ["the version field is 1, not 2"]
+    assert memfile.format_problems(memfile.flip_byte(data, 40), 1) == [
+        "the trailer is not the SHA-256 of every byte before it"]
+    gap = dict(REAL_HEADER, arrays=[dict(TABLE[0]), dict(TABLE[2], offset=80)])
+    problems = memfile.format_problems(memfile.build(gap, bytes(144)), 1)
+    assert problems and "the W1 array ends" in problems[0]
+    assert memfile.format_problems(b"NOTATLAS", 1)[0].startswith("not a readable memory file")

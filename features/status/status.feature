@@ -66,7 +66,7 @@ Feature: The server describes its health, configuration and performance
     And the response is Prometheus text with metrics named "atlas_*"
 
   @req.API-CONFIG-SET
-  Scenario: Changing a default answers the new configuration and applies to requests
+  Scenario: Changing a default answers the new configuration
     Given the ATLAS configuration is restored after this scenario
     When I POST "/v1/atlas/config" with:
       """
@@ -76,8 +76,11 @@ Feature: The server describes its health, configuration and performance
     And the response matches the "atlas_config" schema
     And the JSON at "window_size" is 128
     And the JSON at "blend_ratio" is 0.25
-    When I GET "/v1/atlas/config"
-    Then the JSON at "window_size" is 128
+
+  @req.API-CONFIG-SET
+  Scenario: A changed default applies to the requests that leave it out
+    Given the ATLAS configuration is restored after this scenario
+    And the default "window_size" has been changed to 128
     When I send a text completion with the ATLAS extension enabled
     Then the atlas block reports a window size of 128
 
@@ -113,6 +116,7 @@ Feature: The server describes its health, configuration and performance
     Examples: the other tunables
       | field               | value |
       | blend_ratio         | 1.5   |
+      | blend_ratio         | 1.001 |
       | blend_ratio         | -0.1  |
       | blend_ratio         | "x"   |
       | learning_rate       | 0     |
@@ -120,8 +124,177 @@ Feature: The server describes its health, configuration and performance
       | momentum            | 1     |
       | weight_decay        | -0.5  |
       | newton_schulz_steps | 21    |
+      | newton_schulz_steps | -1    |
+      | newton_schulz_steps | 2.5   |
+      | momentum            | -0.1  |
+      | weight_decay        | 1     |
 
     Examples: fields that cannot be changed
       | field          | value  |
       | feature_degree | 3      |
       | colour         | "blue" |
+
+  # -- the rules at their edges: both ends of every range, every counter after every operation --
+
+  @req.API-CONFIG-SET
+  Scenario Outline: A default <field> of <value>, at the edge of its range, is accepted
+    Given the ATLAS configuration is restored after this scenario
+    When I POST "/v1/atlas/config" with:
+      """
+      {"<field>": <value>}
+      """
+    Then the response status is 200
+    And the JSON at "<field>" is <value>
+
+    Examples:
+      | field               | value |
+      | window_size         | 1     |
+      | blend_ratio         | 0     |
+      | blend_ratio         | 1     |
+      | learning_rate       | 1     |
+      | momentum            | 0     |
+      | weight_decay        | 0     |
+      | newton_schulz_steps | 0     |
+      | newton_schulz_steps | 20    |
+
+  @req.API-CONFIG-SET
+  Scenario: A default window size equal to the context size is accepted
+    Given the ATLAS configuration is restored after this scenario
+    When I change the default window size to the context size
+    Then the configuration answers the window size that was sent
+
+  @req.API-CONFIG-SET
+  Scenario Outline: A default window size of <window> is refused and changes nothing
+    Given the ATLAS configuration is restored after this scenario
+    When I change the default window size to <window>
+    Then the response status is 400
+    And the error names the field "window_size"
+    And the ATLAS configuration is unchanged
+
+    Examples:
+      | window               |
+      | the context size + 1 |
+      | 0                    |
+
+  @req.API-CONFIG-SET
+  Scenario Outline: A change with one invalid field changes none of the others (<body>)
+    Given the ATLAS configuration is restored after this scenario
+    When I POST "/v1/atlas/config" with:
+      """
+      <body>
+      """
+    Then the response status is 400
+    And the error names the field "<field>"
+    And the ATLAS configuration is unchanged
+
+    Examples:
+      | body                                           | field       |
+      | {"window_size": 100, "blend_ratio": 1.5}       | blend_ratio |
+      | {"blend_ratio": 0.2, "window_size": 0}         | window_size |
+      | {"learning_rate": 0.05, "colour": "blue"}      | colour      |
+      | {"momentum": 0.5, "newton_schulz_steps": 99}   | newton_schulz_steps |
+
+  @req.API-CONFIG-GET @req.API-CONFIG-SET
+  Scenario Outline: The configuration reports the current <field> once it was changed
+    Given the ATLAS configuration is restored after this scenario
+    And the default "<field>" has been changed to <value>
+    When I GET "/v1/atlas/config"
+    Then the JSON at "<field>" is <value>
+
+    Examples:
+      | field               | value |
+      | window_size         | 96    |
+      | blend_ratio         | 0.35  |
+      | learning_rate       | 0.05  |
+      | momentum            | 0.5   |
+      | weight_decay        | 0.01  |
+      | newton_schulz_steps | 3     |
+
+  @req.API-CONFIG-GET @req.API-STATUS
+  Scenario: The status reports the current configuration, not the start-up one
+    Given the ATLAS configuration is restored after this scenario
+    And the default "window_size" has been changed to 80
+    When I ask for the server status
+    Then the JSON at "config.window_size" is 80
+
+  @req.API-CONFIG-FLAGS
+  Scenario: Requests on a server started with the flags get the flags' defaults
+    Given an ATLAS server started with a window size of 64 and a blend ratio of 0.3
+    When I send a text completion with the ATLAS extension enabled
+    Then the response status is 200
+    And the JSON at "atlas.window_size" is 64
+    And the JSON at "atlas.blend_ratio" is 0.3
+
+  @req.API-STATUS
+  Scenario Outline: <request> counts once in requests_total, as a plain completion does
+    When I measure how much the status value "performance.requests_total" grows across a plain completion and across <request>
+    Then both grew it by the same amount
+
+    Examples:
+      | request                 |
+      | a refused completion    |
+      | a completion with ATLAS |
+      | a streamed completion   |
+
+  @req.API-STATUS
+  Scenario: A refused completion does not stay active
+    When I send a text completion with the ATLAS extension {"enabled": true, "window_size": 0}
+    Then within 10 seconds the server reports no active requests
+
+  @req.API-STATUS
+  Scenario: After a load the status names the loaded file as the memory's source
+    Given the memory is saved as "status-source.atlas"
+    When I load the memory file "status-source.atlas"
+    Then the status names "status-source.atlas" as the memory's source
+
+  @req.API-STATUS-SPEED @slow
+  Scenario: A newly started server reports a measured generation speed before any completion
+    Given a newly started server under test
+    When I ask for the server status
+    Then the reported generation speed is a positive number of tokens per second
+
+  @req.API-METRICS
+  Scenario Outline: <operation> adds <n> to the metric "<metric>"
+    Given the memory is saved as "metrics-probe.atlas"
+    And I note the metric "<metric>"
+    When <operation>
+    Then the metric "<metric>" has grown by <n>
+
+    Examples: completions
+      | operation                                                                              | metric         | n |
+      | I send a plain completion                                                              | requests.atlas | 0 |
+      | I send a text completion with the ATLAS extension enabled                              | requests.atlas | 1 |
+      | I send a text completion with the ATLAS extension {"enabled": true, "window_size": 0} | errors.total   | 1 |
+      | I send a text completion with the ATLAS extension {"enabled": true, "window_size": 0} | requests.by_status.'400' | 1 |
+      | I send a plain completion                                                              | errors.total   | 0 |
+
+    Examples: memory files
+      | operation                                 | metric       | n |
+      | I save the memory as "metrics-saved.atlas" | memory.saves | 1 |
+      | I load the memory file "metrics-probe.atlas" | memory.loads | 1 |
+      | I load the memory file "metrics-probe.atlas" | memory.saves | 0 |
+
+  @req.API-METRICS
+  Scenario Outline: A <kind> completion <how> adds its tokens to the tokens generated
+    Given I note the metric "throughput.tokens_generated"
+    When I send a <kind> completion <how>
+    Then the metric "throughput.tokens_generated" has grown by the completion's tokens
+
+    Examples:
+      | kind | how                                 |
+      | text | without the ATLAS extension         |
+      | text | with the ATLAS extension enabled    |
+      | chat | with the ATLAS extension enabled    |
+
+  @req.API-PROMETHEUS
+  Scenario Outline: Prometheus and the JSON metrics agree on <metric> after <operation>
+    When <operation>
+    Then the Prometheus sample "<sample>" equals the JSON metric "<metric>"
+
+    Examples:
+      | operation                                                                              | sample                                         | metric                   |
+      | I send a text completion with the ATLAS extension enabled                              | atlas_memory_tokens_memorized                  | memory.tokens_memorized  |
+      | I send a text completion with the ATLAS extension enabled                              | atlas_memory_updates                           | memory.updates           |
+      | I send a plain completion                                                              | atlas_tokens_generated_total                   | throughput.tokens_generated |
+      | I send a text completion with the ATLAS extension {"enabled": true, "window_size": 0} | atlas_requests_total{status="400"}             | requests.by_status.'400' |
+      | I send a text completion with the ATLAS extension {"enabled": true, "window_size": 0} | atlas_errors_total{type="invalid_request_error"} | errors.by_type.invalid_request_error |

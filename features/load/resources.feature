@@ -6,6 +6,12 @@ Feature: The server's memory, CPU and GPU stay within bounds under load
   pynvml. A server the suite did not start (target=url) has no known process, and a machine
   without a GPU has no GPU figures: those scenarios are skipped with the reason.
 
+  CPU per completion is CPU time, not wall-clock time, and its bound is about correctness: 135 ms
+  measured quiet, under 400 ms under other jobs' load (llama.cpp's threads spin a little longer
+  when they wait for the cores), bound 5000. A server that spins or redoes work per request
+  passes it only if the excess stays under a few seconds per completion.
+
+  @timing
   Scenario Outline: Memory and CPU under <users> users
     Given the ATLAS server is running
     And the server's process can be watched

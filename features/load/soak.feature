@@ -3,8 +3,15 @@ Feature: A long run stays stable: no leak, no slowdown, no crash
   The founding document asks for 24 hours of continuous operation. Users send a mix of ATLAS,
   streamed ATLAS and plain completions for the soak duration: -D soak_duration=SECONDS,
   75 s by default (CI), 86400 for the founding document's day (make soak SOAK_DURATION=86400).
-  Soak scenarios are left out of ordinary runs (default_tags); run them with --tags=soak.
+  The CI soak runs in the default run (make test); make soak runs it alone.
 
+  The two thirds compared are 25 s apart in CI: on a shared machine other jobs can start or
+  stop between them, so one third may run at a third of the other's speed (throughput last/first
+  measured 0.85 to 1.0 quiet and 0.5 to 1.4 under changing load). CI's bounds only catch a
+  collapse (throughput 0.3, p95 3.5); a leak shows in the RSS slope. The founding document's
+  day on a dedicated machine uses the @hardware row (-D hardware=yes -D soak_duration=86400).
+
+  @timing
   Scenario Outline: <users> users for the soak duration
     Given the ATLAS server is running
     And the server's process can be watched
@@ -18,5 +25,10 @@ Feature: A long run stays stable: no leak, no slowdown, no crash
     And within 30 seconds the server reports no active requests
 
     Examples: CI bounds (a minute is short: the RSS slope bound is loose; a day tightens it)
+      | users | tokens | throughput_ratio | latency_ratio | rss_slope |
+      | 8     | 8      | 0.3              | 3.5           | 200       |
+
+    @hardware
+    Examples: a dedicated machine
       | users | tokens | throughput_ratio | latency_ratio | rss_slope |
       | 8     | 8      | 0.6              | 1.8           | 200       |

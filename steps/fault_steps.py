@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,16 @@ from behave import given, then, when
 from hamcrest import assert_that, contains_string, equal_to, greater_than
 
 from atlas_suite.atlas import atlas_extension, expect_ok
+from atlas_suite.faults import (
+    HealthWatch,
+    padded_json,
+    post_chunked,
+    request_or_silence,
+    watching_health,
+)
 from atlas_suite.load import BurstResult, burst
 from atlas_suite.memfile import sha256_of
+from atlas_suite.schemas import registry
 from atlas_suite.steplib import types  # noqa: F401 - typed parameters
 from atlas_suite.steplib.support import (
     api,
@@ -135,12 +144,15 @@ def _burst(context: Any) -> BurstResult:
 
 @when("{count:Int} long ATLAS completions are sent at once through {workers:Int} workers")
 def step_burst(context: Any, count: int, workers: int) -> None:
-    """``count`` completions (a ~300-token prompt, 32 tokens, ATLAS on) from ``workers`` threads."""
+    """``count`` completions (a ~300-token prompt, 32 tokens, ATLAS on) from ``workers`` threads,
+    while ``/health`` is probed in the background."""
     atlas = api(context)
     body = atlas.completion_body(long_prompt(300), max_tokens=32, atlas=atlas_extension())
-    context.burst = burst(http(context).url("/v1/completions"), body, count=count,
-                          workers=workers, headers=http(context).headers)
-    print(f"burst: {context.burst.summary()}")
+    with watching_health(current_server(context).base_url) as watch:
+        context.burst = burst(http(context).url("/v1/completions"), body, count=count,
+                              workers=workers, headers=http(context).headers)
+    context.burst_health = watch
+    print(f"burst: {context.burst.summary()}; /health meanwhile: {watch.summary()}")
 
 
 @then("at least one of them succeeds")
@@ -153,12 +165,45 @@ def step_some_succeed(context: Any) -> None:
 
 @then('every refusal is a 503 whose message mentions "{word}"')
 def step_refusals(context: Any, word: str) -> None:
-    """Every answer is 200 or 503, and each 503's error message contains ``word``."""
+    """Every answer is 200 or 503, and each 503 is in the OpenAI error envelope, with type
+    ``unavailable_error`` and a message that contains ``word``."""
     result = _burst(context)
     others = {s: n for s, n in result.statuses().items() if s not in (200, 503)}
     assert_that(others, equal_to({}), f"only 200 and 503 are expected: {result.summary()}")
     for body in result.bodies(503):
         assert_that(body.lower(), contains_string(word.lower()), "a 503 without the reason")
+        problems = registry().errors("error", _json_or_text(body))
+        assert_that(problems, equal_to([]), f"a 503 not in the error envelope: {body[:300]}")
+        error_type = _json_or_text(body)["error"]["type"]
+        assert_that(error_type, equal_to("unavailable_error"),
+                    f"a 503 whose error type is {error_type!r}: {body[:300]}")
+
+
+def _json_or_text(body: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body
+
+
+@then("at least one of them was refused at once")
+def step_some_refused(context: Any) -> None:
+    """Some requests were refused (503) rather than all queued: more requests than the budget
+    and the bounded wait queue hold (docs/decisions.md: at most ``--parallel`` waiting) must
+    overflow."""
+    result = _burst(context)
+    assert_that(result.statuses()[503], greater_than(0),
+                "every request was accepted or queued, none refused: the wait queue is not "
+                f"bounded as the contract says ({result.summary()})")
+
+
+@then("the health check answered 200 all along")
+def step_health_all_along(context: Any) -> None:
+    """Every ``/health`` probe sent during the burst answered 200."""
+    watch: HealthWatch | None = getattr(context, "burst_health", None)
+    assert watch is not None, "the health check was not watched in this scenario"
+    assert_that(watch.problems(), equal_to([]),
+                f"the server did not stay healthy under load ({watch.summary()})")
 
 
 @then("no request went unanswered")
@@ -166,3 +211,53 @@ def step_all_answered(context: Any) -> None:
     """Every request got an HTTP answer (no reset connection, no timeout)."""
     result = _burst(context)
     assert_that(result.transport_errors, equal_to([]), result.summary())
+
+
+# -- edges of the body limit and of JSON ---------------------------------------------------------
+@when('I POST "{path}" the JSON {document:JSON} padded to exactly {size:ByteSize}')
+def step_post_padded(context: Any, path: str, document: Any, size: int) -> None:
+    """POST ``document`` followed by spaces, exactly ``size`` bytes in all (still valid JSON)."""
+    http(context).post(path, body=padded_json(document, size))
+
+
+@when('I POST "{path}" the JSON {document:JSON} padded to {size:ByteSize} and {extra:Int} '
+      "more byte")
+def step_post_padded_over(context: Any, path: str, document: Any, size: int, extra: int) -> None:
+    """POST ``document`` padded with spaces to ``size + extra`` bytes."""
+    http(context).post(path, body=padded_json(document, size + extra))
+
+
+@when('I upload {size:ByteSize} of JSON to "{path}" in chunks, with no Content-Length')
+def step_post_chunked(context: Any, size: int, path: str) -> None:
+    """POST a valid JSON completion body of ``size`` bytes with chunked transfer encoding."""
+    body = padded_json({"prompt": "Hi", "max_tokens": 1}, size)
+    post_chunked(http(context), path, body)
+
+
+@then("the response status is {first:Status} or {second:Status}")
+def step_status_either(context: Any, first: int, second: int) -> None:
+    """The last response has one of the two statuses."""
+    reply = http(context).last
+    assert_that(reply.status in (first, second), equal_to(True),
+                f"expected {first} or {second} to {reply.method} {reply.path}, got "
+                f"HTTP {reply.status} {reply.text[:300]}")
+
+
+# -- memory reservations given back ---------------------------------------------------------------
+@when("an ATLAS completion with a prompt longer than the whole context is sent")
+def step_over_context(context: Any) -> None:
+    """An ATLAS completion whose prompt (~5000 tokens) exceeds a 4096-token context: the engine
+    refuses it or cuts it; either way its memory reservation must be given back."""
+    atlas = api(context)
+    http(context).post("/v1/completions", atlas.completion_body(
+        long_prompt(5000), max_tokens=8, atlas=atlas_extension()))
+
+
+@when("a long ATLAS completion is sent")
+def step_long_atlas(context: Any) -> None:
+    """An ATLAS completion of a ~300-token prompt and 8 tokens: more memory work than a 1 MB
+    budget holds, so it runs only once nothing else holds a reservation. No answer within
+    120 s is recorded as status 0 (a reservation that was never given back)."""
+    atlas = api(context)
+    body = atlas.completion_body(long_prompt(300), max_tokens=8, atlas=atlas_extension())
+    request_or_silence(http(context), "POST", "/v1/completions", body, timeout_s=120)

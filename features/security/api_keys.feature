@@ -91,3 +91,64 @@ Feature: API keys guard every /v1 route
       | file-key-one  | 200    |
       | file-key-two  | 200    |
       | file-key-nine | 401    |
+
+  @req.SEC-AUTH @req.ERR-ENVELOPE
+  Scenario Outline: <method> <route> refuses every missing or wrong key and accepts the right one in either header
+    When I call <method> "<route>" with every kind of credential for the key "suite-key-7f3a9c"
+    Then every missing or wrong key is refused with 401 in the error envelope
+    And the right key is accepted in both the Authorization and the X-Api-Key header
+
+    Examples: OpenAI routes
+      | method | route                |
+      | GET    | /v1/models           |
+      | POST   | /v1/completions      |
+      | POST   | /v1/chat/completions |
+
+    @atlas
+    Examples: ATLAS routes
+      | method | route                   |
+      | GET    | /v1/atlas/status        |
+      | GET    | /v1/atlas/config        |
+      | POST   | /v1/atlas/config        |
+      | GET    | /v1/atlas/metrics       |
+      | POST   | /v1/atlas/memory/save   |
+      | POST   | /v1/atlas/memory/load   |
+      | GET    | /v1/atlas/memory/list   |
+      | POST   | /v1/atlas/memory/delete |
+      | POST   | /v1/atlas/memory/reset  |
+
+  @req.SEC-HEALTH-PUBLIC
+  Scenario Outline: The health check answers whatever key is sent: <key> in <header>
+    Given I send the API key "<key>" in the "<header>" header
+    When I GET "/health"
+    Then the response status is 200
+    And the JSON at "status" is "ok"
+
+    Examples:
+      | key                  | header        |
+      | suite-key-7f3a9c     | Authorization |
+      | suite-wrong-key-1b2c | Authorization |
+      | suite-wrong-key-1b2c | X-Api-Key     |
+
+  @req.SEC-KEY-SECRET
+  Scenario: No route's answer contains the key it was sent with
+    Given I use the API key "suite-key-7f3a9c"
+    When I call every route of the API
+    Then no response in this scenario contains "suite-key-7f3a9c"
+
+  @req.SEC-KEY-SECRET
+  Scenario: No route's answer or log line contains a wrong key it was sent
+    Given I send the API key "suite-wrong-key-9d8e" in the "X-Api-Key" header
+    When I call every route of the API
+    Then no response in this scenario contains "suite-wrong-key-9d8e"
+    And the server log does not contain "suite-wrong-key-9d8e"
+
+  @req.SEC-KEY-SECRET @req.SEC-AUTH-FILE
+  Scenario: Keys read from --api-key-file appear in no answer and not in the log
+    Given a server that reads its API keys from a file holding "file-key-one" and "file-key-two"
+    And I use the API key "file-key-one"
+    When I call every route of the API
+    Then no response in this scenario contains "file-key-one"
+    And no response in this scenario contains "file-key-two"
+    And the server log does not contain "file-key-one"
+    And the server log does not contain "file-key-two"

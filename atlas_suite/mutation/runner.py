@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from atlas_suite.mutation.catalogue import SERVER_PACKAGE, Fault, copy_server
+from atlas_suite.mutation.images import engine_skip_reason, mutant_image
 
 KILLED, SURVIVED, NOT_RUN, TIMED_OUT, BROKEN = (
     "killed", "survived", "not run", "timed out", "broken")
@@ -105,7 +106,14 @@ class Harness:
             work = Path(tmp)
             copy_server(self.project_root, work / "src")
             fault.apply(work / "src")
-            verdict = self._behave(work, fault.tag_expression, fault.excluded_tags)
+            if "docker" in fault.needs:  # container scenarios run an image, not the copy
+                gpu = "gpu" in fault.needs
+                with mutant_image(self.project_root, work / "src", fault.id, gpu) as image:
+                    variable = "ATLAS_GPU_IMAGE" if gpu else "ATLAS_IMAGE"
+                    verdict = self._behave(work, fault.tag_expression, fault.excluded_tags,
+                                           extra_env={variable: image})
+            else:
+                verdict = self._behave(work, fault.tag_expression, fault.excluded_tags)
         seconds = time.monotonic() - started
         if isinstance(verdict, Outcome):
             return Outcome(fault.id, fault.requirement, verdict.verdict, seconds,
@@ -119,8 +127,8 @@ class Harness:
             copy_server(self.project_root, work / "src")
             return self._behave(work, tag_expression, excluded, stop=False)
 
-    def _behave(self, work: Path, tags: str, excluded: Sequence[str],
-                stop: bool | None = None) -> Outcome | list[ScenarioResult]:
+    def _behave(self, work: Path, tags: str, excluded: Sequence[str], stop: bool | None = None,
+                extra_env: dict[str, str] | None = None) -> Outcome | list[ScenarioResult]:
         result_file = work / "behave.json"
         argv = [*self.behave, f"--tags={tags}", "--no-junit", "--no-capture-stderr",
                 "-f", "json", "-o", str(result_file), "-f", "progress",
@@ -130,7 +138,7 @@ class Harness:
         if self.stop_at_first_failure if stop is None else stop:
             argv.append("--stop")
         env = dict(os.environ, PYTHONPATH=str(work / "src"), PYTHONSAFEPATH="1",
-                   ATLAS_TRACE_CHECK="warn", TMPDIR=str(work))
+                   ATLAS_TRACE_CHECK="warn", TMPDIR=str(work), **(extra_env or {}))
         self._check_server_copy(work, env)
         try:
             done = subprocess.run(argv, cwd=self.project_root, env=env, capture_output=True,
@@ -159,7 +167,7 @@ class Harness:
 
 def missing_environment(needs: Iterable[str]) -> str:
     """Why faults with these needs cannot run here ("" when they can)."""
-    from atlas_suite import gpu, kube  # NVML and the cluster are only asked when a fault needs them
+    from atlas_suite import gpu, kube  # asked only when a fault needs them
 
     reasons = []
     for need in needs:
@@ -168,6 +176,5 @@ def missing_environment(needs: Iterable[str]) -> str:
         elif need == "k8s":
             reasons.append(kube.skip_reason() or "")
         elif need == "docker":
-            reasons.append("the harness runs the server from a source copy; container "
-                           "scenarios run a built image, which it does not rebuild per fault")
+            reasons.append(engine_skip_reason())
     return "; ".join(r for r in reasons if r)

@@ -14,7 +14,7 @@
 #                `docker build -f docker/Dockerfile.cpu`; skipped when the image's label
 #                org.atlas.inputs already holds the digest of that context.
 # Each step prints its time. Environment: ATLAS_BASE_IMAGE, ATLAS_IMAGE (atlas-server-cpu:latest),
-# DEBIAN_MIRROR (http://deb.debian.org/debian), PYTHON (.venv/bin/python),
+# DEBIAN_MIRROR (default: the Debian archive this machine's apt uses), PYTHON (.venv/bin/python),
 # ATLAS_REBUILD_BASE=1, ATLAS_REBUILD_IMAGE=1 (build even when nothing changed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +23,14 @@ ROOT=$PWD
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 BASE_IMAGE=${ATLAS_BASE_IMAGE:-atlas-base:bookworm}
 IMAGE=${ATLAS_IMAGE:-atlas-server-cpu:latest}
-MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+apt_mirror() {  # the first Debian archive in this machine's apt sources (deb822 or one-line)
+    { awk 'tolower($1) == "uris:" { for (i = 2; i <= NF; i++) print $i }' \
+          /etc/apt/sources.list.d/*.sources 2>/dev/null
+      awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }' \
+          /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
+    } | grep -v -e '-security' -e 'security\.' | grep '/debian/*$' | head -1 | sed 's:/*$::'
+}
+MIRROR=${DEBIAN_MIRROR:-$(apt_mirror)}
 BUILD=$ROOT/build
 WHEELS=$BUILD/wheelhouse
 CONTEXT=$BUILD/image-context
@@ -59,6 +66,7 @@ base_image() {
             debootstrap >&2 || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive \
             apt-get install -y -q --no-install-recommends debootstrap >&2; }
     }
+    [ -n "$MIRROR" ] || die "no Debian archive in /etc/apt: set DEBIAN_MIRROR=URL of one"
     local rootfs=$BUILD/rootfs
     rm -rf "$rootfs" "$BUILD/rootfs.tar"
     mkdir -p "$BUILD"

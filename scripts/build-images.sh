@@ -28,7 +28,7 @@ apt_mirror() {  # the first Debian archive in this machine's apt sources (deb822
           /etc/apt/sources.list.d/*.sources 2>/dev/null
       awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }' \
           /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
-    } | grep -v -e '-security' -e 'security\.' | grep '/debian/*$' | head -1 | sed 's:/*$::'
+    } | grep -v -e '-security' -e 'security\.' | grep '/debian/*$' | head -1 | sed 's:/*$::' || true
 }
 MIRROR=${DEBIAN_MIRROR:-$(apt_mirror)}
 BUILD=$ROOT/build

@@ -27,11 +27,11 @@ Feature: A damaged memory file is refused and the memory in use stays as it was
   @req.MEM-LOAD-KEEPS
   Scenario Outline: A memory file <damage> is refused with <status>
     Given the memory is saved as "<file>"
-    And I note the memory fingerprint
+    And I note the memory in use
     When the memory file "<file>" is <damage>
     And I load the memory file "<file>"
     Then the load is refused with <status> and a message containing "<message>"
-    And the memory fingerprint is unchanged
+    And the memory in use is unchanged
     And the server is healthy
 
     @req.MEM-CORRUPT

@@ -7,6 +7,7 @@ Steps stay thin; the arithmetic and the wording of failures live here.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -116,6 +117,34 @@ REQUESTS: dict[str, Callable[[AtlasApi], Any]] = {
     "a refused completion": refused_completion,
 }
 REQUEST_PATTERN = "|".join(re.escape(name) for name in REQUESTS)
+
+
+def timed_completions(atlas: AtlasApi, count: int, max_tokens: int = 8) -> list[float]:
+    """Send ``count`` plain completions one after another; answers each one's duration in ms,
+    as the client saw it (the server's own measurement can only be shorter)."""
+    durations = []
+    for number in range(count):
+        started = time.perf_counter()
+        expect_ok(atlas.complete(f"Request number {number} of a timed series:",
+                                 max_tokens=max_tokens), "answer a completion")
+        durations.append((time.perf_counter() - started) * 1000.0)
+    return durations
+
+
+def latency_problem(latency_ms: dict[str, Any], durations_ms: list[float]) -> str | None:
+    """Why the median latency a quiet server reports is not the timed completions' in ms.
+
+    On a server that served little else, most of its requests are the timed completions, so
+    its median is one of theirs: no longer than the longest the client saw, and not ten times
+    shorter than the shortest (seconds instead of milliseconds are a thousand times smaller).
+    """
+    p50 = latency_ms.get("p50")
+    low, high = min(durations_ms) / 10.0, max(durations_ms) + 1.0
+    if isinstance(p50, bool) or not isinstance(p50, (int, float)) or not low <= p50 <= high:
+        return (f"latency_ms.p50 is {p50!r}, but the completions the client timed took "
+                f"{', '.join(f'{d:.0f}' for d in durations_ms)} ms: the median must lie "
+                f"between {low:.1f} and {high:.1f} ms")
+    return None
 
 
 # -- Prometheus ---------------------------------------------------------------------------------

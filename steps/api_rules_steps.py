@@ -147,6 +147,21 @@ def step_metric_grown_by_tokens(context: Any, path: str) -> None:
                 f'"{path}" grew by {grown:g}, but the completion generated {tokens} tokens')
 
 
+@when("I send {n:Int} plain completions one after another, timing each")
+def step_timed(context: Any, n: int) -> None:
+    """Plain completions of 8 tokens; the client's duration of each is noted."""
+    notes(context)["durations_ms"] = api_rules.timed_completions(api(context), n)
+
+
+@then("the median latency in the metrics is one of those completions', in milliseconds")
+def step_latency_ms(context: Any) -> None:
+    """``latency_ms.p50`` of /v1/atlas/metrics lies between a tenth of the shortest timed
+    completion and the longest (for a server that served little else)."""
+    problem = api_rules.latency_problem(api(context).metrics()["latency_ms"],
+                                        noted(context, "durations_ms"))
+    assert_that(problem, equal_to(None), problem or "")
+
+
 @then('the Prometheus sample "{sample}" equals the JSON metric "{path}"')
 def step_prometheus_equals(context: Any, sample: str, path: str) -> None:
     """GET /metrics, then GET /v1/atlas/metrics: the sample's value equals the JSON number (the

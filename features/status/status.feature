@@ -253,6 +253,12 @@ Feature: The server describes its health, configuration and performance
     When I ask for the server status
     Then the reported generation speed is a positive number of tokens per second
 
+  @req.API-METRICS @slow
+  Scenario: A newly started server reports its latency in milliseconds
+    Given a newly started server under test
+    When I send 4 plain completions one after another, timing each
+    Then the median latency in the metrics is one of those completions', in milliseconds
+
   @req.API-METRICS
   Scenario Outline: <operation> adds <n> to the metric "<metric>"
     Given the memory is saved as "metrics-probe.atlas"

@@ -77,3 +77,10 @@ def test_prometheus_samples_are_read_with_their_labels() -> None:
     assert api_rules.prometheus_value(text, 'atlas_errors_total{type="server_error"}') == 0
     with pytest.raises(AssertionError, match="no Prometheus sample"):
         api_rules.prometheus_value(text, "atlas_missing")
+
+
+def test_a_median_in_milliseconds_passes_and_one_in_seconds_fails() -> None:
+    timed = [310.0, 290.0, 305.0, 330.0]
+    assert api_rules.latency_problem({"p50": 300.2}, timed) is None
+    assert "between 29.0 and 331.0" in (api_rules.latency_problem({"p50": 0.3}, timed) or "")
+    assert api_rules.latency_problem({"p50": None}, timed) is not None

@@ -11,7 +11,7 @@ FAULTS ?=
 
 .PHONY: setup test lint unit test-atlas-server-smoke test-atlas-server-full steps-doc \
         bench serve clean probes images test-containers matrix \
-        test-atlas-server-performance load-test soak mutation mutation-sample
+        test-atlas-server-performance load-test soak mutation mutation-sample flake-check
 
 setup: $(VENV)/.installed probes  ## virtual environment, dependencies, model, client probes, images
 	$(BIN)/atlas-reference-server --fetch-model

@@ -82,11 +82,12 @@ Feature: Fifty and more concurrent users are all answered, without degradation
     And the p95 latency is at most <tail> times the mean latency
     And within 30 seconds the server reports no active requests
 
-    # late_ms: half the 333 ms between arrivals, so the load stays an open loop; the engine
-    # measured 1.4 ms quiet and under 20 ms under other jobs' load.
+    # late_ms: under the 333 ms between arrivals, so the load stays an open loop (the load
+    # generator is late, not the server: it shares the cores). Measured 1.4 ms quiet and 82 ms
+    # under a load average of 15.
     Examples: queue-relative bounds
       | rate | seconds | tokens | late_ms | tail |
-      | 3    | 15      | 8      | 150     | 4    |
+      | 3    | 15      | 8      | 300     | 4    |
 
   @hardware @req.LOAD-USERS @req.QUAL-NO-CRASH
   Scenario Outline: On dedicated hardware, <users> users' <kind> completions keep the p95 under <p95_s> seconds

@@ -294,7 +294,9 @@ def _with_header(data: bytes, header: dict[str, Any]) -> bytes:
 
 
 def _forge_header_length(data: bytes) -> bytes:
-    length = read_envelope(data).header_length + 1
+    # one byte shorter: the header loses its closing brace, still valid UTF-8 but not JSON, and
+    # the arrays gain a byte in front
+    length = read_envelope(data).header_length - 1
     patched = (data[:HEADER_LENGTH_OFFSET] + struct.pack("<I", length)
                + data[PREFIX_SIZE:])
     return reseal(patched)

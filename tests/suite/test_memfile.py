@@ -174,10 +174,10 @@ def test_forgeries_carry_a_valid_trailer_over_a_real_change(part: str) -> None:
     assert forged[-32:] == memfile.checksum(forged[:-32])
 
 
-def test_forged_header_length_is_one_more() -> None:
+def test_forged_header_length_is_one_less() -> None:
     forged = memfile.forge(_file(), "header length")
     assert (struct.unpack_from("<I", forged, 12)[0]
-            == memfile.read_envelope(_file()).header_length + 1)
+            == memfile.read_envelope(_file()).header_length - 1)
 
 
 def test_forged_array_table_claims_bytes_the_file_lacks() -> None:

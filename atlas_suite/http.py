@@ -45,9 +45,20 @@ class StreamResult:
     chunks: list[dict[str, Any]] = field(default_factory=list)
     done: bool = False
     raw: list[str] = field(default_factory=list)
+    cut: str | None = None  # how the stream broke off, when the caller chose to keep it
 
     def last_chunk(self) -> dict[str, Any] | None:
         return self.chunks[-1] if self.chunks else None
+
+    def ending(self) -> str:
+        """How the stream ended, in words (for a failed expectation)."""
+        if self.cut:
+            return self.cut
+        if self.done:
+            return f"{len(self.chunks)} chunks, then data: [DONE]"
+        last = f"; its last lines: {self.raw[-3:]}" if self.raw else ""
+        return (f"the stream ended after {len(self.chunks)} chunks without `data: [DONE]`"
+                + last)
 
 
 def describe_text(status: int, text: str, limit: int = 600) -> str:
@@ -130,11 +141,14 @@ class ApiClient:
         return self.request("POST", path, json_body=json_body, **kwargs)
 
     def stream(self, path: str, json_body: dict[str, Any],
-               on_first_event: Callable[[], None] | None = None) -> StreamResult:
+               on_first_event: Callable[[], None] | None = None,
+               keep_cut: bool = False) -> StreamResult:
         """POST a streaming request and read the whole event stream.
 
         ``on_first_event`` runs once the first event has arrived, while the rest is still
-        streaming: a way to act on the server in the middle of a request.
+        streaming: a way to act on the server in the middle of a request. A stream the server
+        cuts short raises :class:`~atlas_suite.verdicts.StreamCut`; with ``keep_cut`` the
+        result holds what arrived, and ``cut`` says how it broke off (the scenario judges it).
         """
         headers = dict(self.headers, **{"Content-Type": "application/json"})
         try:
@@ -163,7 +177,10 @@ class ApiClient:
                         on_first_event()
                         on_first_event = None
             except (requests.RequestException, OSError) as exc:
-                raise stream_cut(exc, len(result.chunks), f"POST {path}") from None
+                verdict = stream_cut(exc, len(result.chunks), f"POST {path}")
+                if not (keep_cut and isinstance(verdict, ServerDid)):
+                    raise verdict from None
+                result.cut = str(verdict)
         self.exchanges.append(Exchange("POST", path, result.status, result.headers,
                                        "\n".join(result.raw)))
         return result

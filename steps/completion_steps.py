@@ -129,7 +129,7 @@ def step_stream_done(context: Any) -> None:
     stream = _stream(context)
     assert_that(stream.status, equal_to(200), "the stream's HTTP status")
     assert_that(len(stream.chunks) > 0 and stream.done, equal_to(True),
-                f"expected chunks then [DONE], got: {stream.raw[-5:]}")
+                f"expected chunks then [DONE], got: {stream.ending()}")
 
 
 @then('every chunk matches the "{schema}" schema')

@@ -7,3 +7,10 @@ Feature: A server says it is not ready while it loads its model
     Given a newly started server under test
     Then while it was loading, the server answered /health with 503 in the error envelope
     And the server is healthy
+
+  @req.API-START
+  Scenario: A server started with llama-server's -c, -np and -t flags serves completions
+    Given a server under test started with 2048 tokens of context, 2 slots and 2 threads
+    When I send a text completion without the ATLAS extension
+    Then the response status is 200
+    And the response matches the "completion" schema

@@ -171,6 +171,13 @@ def test_a_stream_cut_short_says_after_how_many_chunks(local_server: str) -> Non
     assert caught.value.chunks == 3
 
 
+def test_a_cut_the_scenario_judges_itself_is_kept_in_words(local_server: str) -> None:
+    result = ApiClient(local_server).stream("/cut", {"stream": True}, keep_cut=True)
+    assert [chunk["n"] for chunk in result.chunks] == [0, 1, 2] and not result.done
+    assert result.ending() == ("the stream was cut after 3 chunks without `data: [DONE]` "
+                               "(POST /cut)")
+
+
 def test_a_refused_port_says_nothing_is_listening() -> None:
     with pytest.raises(verdicts.ConnectionRefused, match="connection refused"):
         ApiClient(f"http://127.0.0.1:{free_port()}").get("/health")

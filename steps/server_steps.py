@@ -11,6 +11,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixe
 
 from atlas_suite.atlas import atlas_extension
 from atlas_suite.config import ServerConfig
+from atlas_suite.faults import interrupt
 from atlas_suite.http import describe_text
 from atlas_suite.schemas import registry
 from atlas_suite.steplib import types  # noqa: F401 - typed parameters
@@ -203,6 +204,27 @@ def step_healthy_within(context: Any, seconds: int) -> None:
     """Poll until the server is healthy, up to ``seconds``."""
     retry(stop=stop_after_delay(seconds), wait=wait_fixed(0.5), reraise=True,
           retry=retry_if_exception_type(AssertionError))(step_healthy)(context)
+
+
+@given('a fresh server limited to {n:Int} requests per minute that requires the API keys '
+       '"{first}" and "{second}"')
+@skips_when_unsupported
+def step_rate_limited_keyed_server(context: Any, n: int, first: str, second: str) -> None:
+    """A newly started server with ``--rate-limit N --api-key FIRST --api-key SECOND``;
+    requests carry no key until a step adds one."""
+    config = _default(context).with_(rate_limit=n, api_keys=(first, second))
+    use_server(context, context.pool.fresh(config))
+
+
+@when("the server is interrupted with SIGINT")
+@skips_when_unsupported
+def step_interrupt(context: Any) -> None:
+    """Send SIGINT (Ctrl-C) and wait for the process to exit; its code is kept for the next
+    steps ("the server exited with code 0")."""
+    server = current_server(context)
+    process = server.require_process()
+    server.last_exit_code = interrupt(process)
+    server.last_stop_log_tail = process.log_tail(30)
 
 
 @given("a server under test started with {ctx:Int} tokens of context, {slots:Int} slots and "

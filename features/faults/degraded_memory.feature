@@ -16,3 +16,12 @@ Feature: A memory that fails inside a request gives a clear error, never a dead 
     And the JSON at "error.message" contains "corruption"
     And the server is healthy
     And a new completion still succeeds
+
+  @req.ERR-DEGRADE
+  Scenario: A request that fails on a damaged memory file gives its memory reservation back
+    Given an ATLAS server with a memory budget of 1 MB
+    And the memory is saved as "damaged-budget.atlas"
+    When the memory file "damaged-budget.atlas" is corrupted at byte 100
+    And I send a text completion with the ATLAS extension {"enabled": true, "memory_file": "damaged-budget.atlas"}
+    And a long ATLAS completion is sent
+    Then the response status is 200

@@ -13,3 +13,10 @@ Feature: A client that hangs up mid-stream frees its slot
     Then within 30 seconds the server reports no active requests
     And the server is healthy
     And a new completion still succeeds
+
+  @req.ERR-DISCONNECT
+  Scenario: A client that hangs up mid-stream gives its memory reservation back
+    Given an ATLAS server with a memory budget of 1 MB
+    When a client starts a long streamed completion and hangs up after the first chunk
+    And a long ATLAS completion is sent
+    Then the response status is 200

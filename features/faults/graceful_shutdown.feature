@@ -9,3 +9,11 @@ Feature: A graceful stop lets the requests in flight finish
     When a long streamed completion is in flight when the server is asked to stop
     Then the stream ends with [DONE]
     And the server exited with code 0
+
+  @atlas @req.ERR-SHUTDOWN
+  Scenario: Interrupted with SIGINT, a persistent server writes its memory and exits 0
+    Given a fresh ATLAS server that keeps its memory across restarts
+    And the memory has read "The lighthouse keeper wound the clock before the evening storm."
+    When the server is interrupted with SIGINT
+    Then the server exited with code 0
+    And the memory folder holds a file ending in "_memory.atlas"

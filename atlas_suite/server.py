@@ -325,7 +325,8 @@ class ServerPool:
                            model=self.models.path(config.model), memory_dir=memory_dir)
         if config.api_key_file:  # keys the server must read from a file, not its command line
             key_file = memory_dir.parent / "api-keys.txt"
-            key_file.write_text("".join(f"{key}\n" for key in config.api_key_file))
+            # one key a line, the last with no newline after it, as hand-written files often end
+            key_file.write_text("\n".join(config.api_key_file))
             argv += ["--api-key-file", str(key_file)]
         self._starts += 1
         name = re.sub(r"[^A-Za-z0-9_.=-]", "-", config.label())[:80]

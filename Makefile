@@ -8,6 +8,7 @@ ARGS   ?=
 CONTAINERS ?= 1
 comma := ,
 FAULTS ?=
+MUTATION_JOBS ?= 2
 
 .PHONY: setup test lint unit test-atlas-server-smoke test-atlas-server-full steps-doc \
         bench serve clean probes images test-containers matrix \
@@ -49,7 +50,7 @@ test-atlas-server-full:  ## every scenario, a CI-sized soak included
 	$(BEHAVE) $(ARGS)
 
 mutation:  ## every fault of mutation/faults against its requirement's scenarios (FAULTS=id,id)
-	$(BIN)/python scripts/atlas-mutation.py $(foreach f,$(subst $(comma), ,$(FAULTS)),--only $(f))
+	$(BIN)/python scripts/atlas-mutation.py --jobs $(MUTATION_JOBS) $(foreach f,$(subst $(comma), ,$(FAULTS)),--only $(f))
 
 mutation-sample:  ## the faults marked sample = true: a few minutes, so the harness cannot rot
 	$(BIN)/python scripts/atlas-mutation.py --sample

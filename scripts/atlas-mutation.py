@@ -14,6 +14,7 @@ it to reports/mutation/mutation.{json,md}, and exits 1 when any fault was not ki
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import sys
 import time
 from pathlib import Path
@@ -45,6 +46,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the run against the unmutated server first")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per fault")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="faults run at once (each starts its own servers)")
     parser.add_argument("--report", type=Path, default=report.DEFAULT_REPORT)
     return parser.parse_args(argv)
 
@@ -58,6 +61,26 @@ def select(faults, args):  # noqa: ANN001, ANN201 - plain script glue
     if unknown:
         raise SystemExit(f"no such fault: {', '.join(sorted(unknown))}")
     return chosen
+
+
+def run_all(harness, chosen, runnable, baseline, jobs):  # noqa: ANN001, ANN201
+    """Every chosen fault, ``jobs`` at a time; outcomes in the catalogue's order."""
+    done = 0
+
+    def one(fault):  # noqa: ANN001, ANN202
+        nonlocal done
+        if fault not in runnable:
+            outcome = Outcome(fault.id, fault.requirement, NOT_RUN, 0.0,
+                              detail=missing_environment(fault.needs))
+        else:
+            outcome = harness.run_fault(fault, baseline)
+        done += 1
+        print(f"[{done}/{len(chosen)}] {fault.id} ({fault.requirement}): {outcome.verdict}: "
+              f"{outcome.caught_by or outcome.detail}", flush=True)
+        return outcome
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(one, chosen))
 
 
 def main(argv: list[str]) -> int:
@@ -99,16 +122,7 @@ def main(argv: list[str]) -> int:
         baseline = {r.location for r in results if r.status in ("failed", "error")}
         for location in sorted(baseline):
             print(f"  baseline failure (ignored as evidence): {location}")
-    outcomes = []
-    for number, fault in enumerate(chosen, 1):
-        if fault not in runnable:
-            outcome = Outcome(fault.id, fault.requirement, NOT_RUN, 0.0,
-                              detail=missing_environment(fault.needs))
-        else:
-            print(f"[{number}/{len(chosen)}] {fault.id} ({fault.requirement}) ...", flush=True)
-            outcome = harness.run_fault(fault, baseline)
-        print(f"    {outcome.verdict}: {outcome.caught_by or outcome.detail}", flush=True)
-        outcomes.append(outcome)
+    outcomes = run_all(harness, chosen, runnable, baseline, args.jobs)
     selection = "sample" if args.sample else ("all" if len(chosen) == len(faults) else "some")
     written = report.write(args.report, chosen, outcomes,
                            {"selection": selection, "faults": len(chosen),

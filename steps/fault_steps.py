@@ -186,7 +186,7 @@ def _json_or_text(body: str) -> Any:
         return body
 
 
-@then("at least one of them was refused at once")
+@then("at least one of them was refused")
 def step_some_refused(context: Any) -> None:
     """Some requests were refused (503) rather than all queued: more requests than the budget
     and the bounded wait queue hold (docs/decisions.md: at most ``--parallel`` waiting) must

@@ -36,6 +36,7 @@ class Fault:
     tags: str = ""
     needs: tuple[str, ...] = ()
     sample: bool = False
+    userdata: tuple[tuple[str, str], ...] = ()  # behave -D settings this fault's run needs
     source: str = ""  # the catalogue file it came from
 
     @property
@@ -67,7 +68,7 @@ class Fault:
 
 
 _REQUIRED = ("id", "requirement", "what", "file", "find", "replace")
-_OPTIONAL = ("tags", "needs", "sample")
+_OPTIONAL = ("tags", "needs", "sample", "userdata")
 
 
 def parse_fault(entry: dict[str, object], source: str) -> Fault:
@@ -82,13 +83,17 @@ def parse_fault(entry: dict[str, object], source: str) -> Fault:
                              f"{sorted(ENVIRONMENT_TAGS)}")
     if entry["find"] == entry["replace"]:
         raise CatalogueError(f"{source}: fault {entry['id']}: replace equals find")
+    userdata = entry.get("userdata", {})
+    if not isinstance(userdata, dict):
+        raise CatalogueError(f"{source}: fault {entry['id']}: userdata must be a table")
     file = str(entry["file"])
     if not file.startswith(f"{SERVER_PACKAGE}/"):
         raise CatalogueError(f"{source}: fault {entry['id']}: file must be in {SERVER_PACKAGE}/")
     return Fault(id=str(entry["id"]), requirement=str(entry["requirement"]),
                  what=str(entry["what"]), file=file, find=str(entry["find"]),
                  replace=str(entry["replace"]), tags=str(entry.get("tags", "")),
-                 needs=tuple(needs), sample=bool(entry.get("sample", False)), source=source)
+                 needs=tuple(needs), sample=bool(entry.get("sample", False)),
+                 userdata=tuple((str(k), str(v)) for k, v in userdata.items()), source=source)
 
 
 def load_faults(paths: Iterable[Path]) -> list[Fault]:

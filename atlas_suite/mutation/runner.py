@@ -111,9 +111,11 @@ class Harness:
                 with mutant_image(self.project_root, work / "src", fault.id, gpu) as image:
                     variable = "ATLAS_GPU_IMAGE" if gpu else "ATLAS_IMAGE"
                     verdict = self._behave(work, fault.tag_expression, fault.excluded_tags,
-                                           extra_env={variable: image})
+                                           extra_env={variable: image},
+                                           userdata=fault.userdata)
             else:
-                verdict = self._behave(work, fault.tag_expression, fault.excluded_tags)
+                verdict = self._behave(work, fault.tag_expression, fault.excluded_tags,
+                                       userdata=fault.userdata)
         seconds = time.monotonic() - started
         if isinstance(verdict, Outcome):
             return Outcome(fault.id, fault.requirement, verdict.verdict, seconds,
@@ -128,13 +130,15 @@ class Harness:
             return self._behave(work, tag_expression, excluded, stop=False)
 
     def _behave(self, work: Path, tags: str, excluded: Sequence[str], stop: bool | None = None,
-                extra_env: dict[str, str] | None = None) -> Outcome | list[ScenarioResult]:
+                extra_env: dict[str, str] | None = None,
+                userdata: Sequence[tuple[str, str]] = ()) -> Outcome | list[ScenarioResult]:
         result_file = work / "behave.json"
         argv = [*self.behave, f"--tags={tags}", "--no-junit", "--no-capture-stderr",
                 "-f", "json", "-o", str(result_file), "-f", "progress",
                 "-D", f"trace_dir={work / 'reports'}", "-D", f"log_dir={work / 'logs'}",
                 "-D", f"load_report_dir={work / 'load'}"]
         argv += [f"--tags=not {tag}" for tag in excluded]
+        argv += [arg for name, value in userdata for arg in ("-D", f"{name}={value}")]
         if self.stop_at_first_failure if stop is None else stop:
             argv.append("--stop")
         env = dict(os.environ, PYTHONPATH=str(work / "src"), PYTHONSAFEPATH="1",

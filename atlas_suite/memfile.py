@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from atlas_suite.targets import Unsupported
+
 MAGIC = b"ATLASMEM"
 VERSION_OFFSET = 8
 HEADER_LENGTH_OFFSET = 12
@@ -309,7 +311,19 @@ def _forge_array_table(data: bytes) -> bytes:
     return _with_header(data, header)
 
 
+def require_parameter_fingerprint(data: bytes) -> None:
+    """Refuse (as unsupported) a file whose header records no fingerprint of its parameters.
+
+    With a valid trailer, other parameters under a header are only detectable against a
+    fingerprint the header records; the contract lists the header's fields without it, so a
+    server that omits it is not failed for what it cannot see (docs/decisions.md)."""
+    if not read_envelope(data).header.get("fingerprint"):
+        raise Unsupported("the memory file's header records no fingerprint of its parameters, "
+                          "so resealed arrays cannot be told from a valid file")
+
+
 def _forge_first_array(data: bytes) -> bytes:
+    require_parameter_fingerprint(data)
     return reseal(flip_byte(data, _arrays(layout(data))[0].middle))
 
 
@@ -341,6 +355,7 @@ def forge(data: bytes, part: str) -> bytes:
 def splice(data: bytes, donor: bytes) -> bytes:
     """This file's prefix and header around ``donor``'s arrays, with a valid trailer: a file
     whose header describes one memory and whose arrays hold another."""
+    require_parameter_fingerprint(data)
     ours, theirs = layout(data), layout(donor)
     ours_arrays = [(r.array, r.size) for r in _arrays(ours)]
     if ours_arrays != [(r.array, r.size) for r in _arrays(theirs)]:

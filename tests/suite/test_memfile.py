@@ -238,3 +238,11 @@ def test_format_problems_of_a_good_file_and_of_bad_ones() -> None:
     problems = memfile.format_problems(memfile.build(gap, bytes(144)), 1)
     assert problems and "the W1 array ends" in problems[0]
     assert memfile.format_problems(b"NOTATLAS", 1)[0].startswith("not a readable memory file")
+
+
+def test_resealed_arrays_are_not_asked_of_a_file_without_a_parameter_fingerprint() -> None:
+    from atlas_suite.targets import Unsupported
+
+    plain = memfile.build({"arrays": [{"name": "w", "offset": 0, "nbytes": 8}]}, b"\x00" * 8)
+    with pytest.raises(Unsupported, match="no fingerprint of its parameters"):
+        memfile.splice(plain, plain)

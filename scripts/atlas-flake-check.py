@@ -74,6 +74,7 @@ def main() -> int:
             return 3
         table.add_run(verdicts, seconds)
         print(f"== run {run}: {table.run_summary(run - 1)} in {seconds:.0f} s", flush=True)
+        (args.out / "flake-table.md").write_text(table.render() + "\n")  # so far
     text = table.render()
     (args.out / "flake-table.md").write_text(text + "\n")
     (args.out / "flake.json").write_text(json.dumps(table.to_json(), indent=2) + "\n")

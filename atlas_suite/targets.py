@@ -138,6 +138,15 @@ class ModelPaths:
             self._scratch = tempfile.TemporaryDirectory(prefix="atlas-suite-models-")
         return make_tiny_model(Path(self._scratch.name))
 
+    def loaded(self, model: str) -> Path:
+        """The file a server of this target loaded for ``model``; Unsupported where the suite
+        cannot know it (a url target started without ``-D model=PATH``)."""
+        if not self._settings.can_start_servers() and not (
+                model == "default" and self._settings.model):
+            raise Unsupported("the suite does not know which model file the url target "
+                              "loaded (give it with -D model=PATH)")
+        return self.path(model)
+
     def cleanup(self) -> None:
         if self._scratch is not None:
             self._scratch.cleanup()
@@ -166,3 +175,14 @@ def server_argv(
     extra = [a for a in config.to_args() if not (a.startswith("--") and a in base
                                                   and a in ("--atlas", "--atlas-memory-persist"))]
     return base + extra
+
+
+def listed_model(listing: object, model: Path) -> str | None:
+    """The id in a ``/v1/models`` answer that names ``model`` (by its file name, with or
+    without ``.gguf``, as servers differ on path, name or stem), or None."""
+    data = listing.get("data") if isinstance(listing, dict) else None
+    for entry in data if isinstance(data, list) else []:
+        ident = entry.get("id") if isinstance(entry, dict) else None
+        if isinstance(ident, str) and Path(ident).name in (model.name, model.stem):
+            return ident
+    return None

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from behave import then, when
-from hamcrest import assert_that, equal_to, greater_than, less_than_or_equal_to
+from hamcrest import assert_that, equal_to, greater_than, is_not, less_than_or_equal_to
 
 from atlas_suite.atlas import atlas_extension
 from atlas_suite.http import StreamResult
 from atlas_suite.schemas import registry
 from atlas_suite.steplib import types  # noqa: F401 - typed parameters
-from atlas_suite.steplib.support import api, last, last_json
+from atlas_suite.steplib.support import api, current_server, last, last_json, skips_when_unsupported
+from atlas_suite.targets import listed_model
 
 PROMPTS = {
     "text": "The three primary colours are",
@@ -160,3 +161,13 @@ def step_no_chunk_block(context: Any) -> None:
     """A stream without ATLAS is plain OpenAI."""
     carriers = [i for i, c in enumerate(_stream(context).chunks, start=1) if "atlas" in c]
     assert_that(carriers, equal_to([]), "chunks with an atlas block in a plain stream")
+
+
+@then("the models list names the model file the server loaded")
+@skips_when_unsupported
+def step_models_names_loaded(context: Any) -> None:
+    """An id in the ``/v1/models`` answer is the loaded file's name (path, name or stem)."""
+    model = context.pool.models.loaded(current_server(context).config.model)
+    listing = last_json(context)
+    assert_that(listed_model(listing, model), is_not(None),
+                f"expected /v1/models to name {model.name}, it listed {str(listing)[:400]}")

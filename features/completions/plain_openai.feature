@@ -70,3 +70,20 @@ Feature: Without ATLAS the server is a plain OpenAI server
     And the response matches the "error" schema
     When I send a chat completion without the ATLAS extension
     Then the response has no atlas block
+
+  @req.API-NO-ATLAS
+  Scenario Outline: A server started without ATLAS answers a <kind> request's atlas object plainly
+    Given a plain OpenAI server without ATLAS
+    When I send a <kind> completion with the ATLAS extension enabled
+    Then the response has no atlas block
+
+    Examples:
+      | kind |
+      | text |
+      | chat |
+
+  @req.API-MODELS
+  Scenario: The models list names the model file the server was started with
+    When I GET "/v1/models"
+    Then the response status is 200
+    And the models list names the model file the server loaded

@@ -12,7 +12,15 @@ from atlas_suite import api_rules
 from atlas_suite.api_rules import REQUEST_PATTERN, REQUESTS, WINDOW_PATTERN, WindowSize
 from atlas_suite.atlas import atlas_extension, expect_ok
 from atlas_suite.steplib import types
-from atlas_suite.steplib.support import api, current_server, last, noted, notes, skip
+from atlas_suite.steplib.support import (
+    api,
+    current_server,
+    last,
+    noted,
+    notes,
+    skip,
+    skips_when_unsupported,
+)
 
 
 @parse.with_pattern(WINDOW_PATTERN)
@@ -163,6 +171,7 @@ def step_latency_ms(context: Any) -> None:
 
 
 @then('the Prometheus sample "{sample}" equals the JSON metric "{path}"')
+@skips_when_unsupported
 def step_prometheus_equals(context: Any, sample: str, path: str) -> None:
     """GET /metrics, then GET /v1/atlas/metrics: the sample's value equals the JSON number (the
     names are listed in docs/api.md)."""

@@ -7,6 +7,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 from atlas_suite import api_rules
 from atlas_suite.api_rules import WindowSize
+from atlas_suite.targets import Unsupported
 
 
 @pytest.mark.parametrize(("text", "ctx", "expected"), [
@@ -75,7 +76,7 @@ def test_prometheus_samples_are_read_with_their_labels() -> None:
     # a labelled counter that has not counted this label yet reads 0
     assert api_rules.prometheus_value(text, 'atlas_requests_total{status="400"}') == 0
     assert api_rules.prometheus_value(text, 'atlas_errors_total{type="server_error"}') == 0
-    with pytest.raises(AssertionError, match="no Prometheus sample"):
+    with pytest.raises(Unsupported, match="no Prometheus metric"):
         api_rules.prometheus_value(text, "atlas_missing")
 
 
@@ -84,3 +85,12 @@ def test_a_median_in_milliseconds_passes_and_one_in_seconds_fails() -> None:
     assert api_rules.latency_problem({"p50": 300.2}, timed) is None
     assert "between 29.0 and 331.0" in (api_rules.latency_problem({"p50": 0.3}, timed) or "")
     assert api_rules.latency_problem({"p50": None}, timed) is not None
+
+
+def test_a_prometheus_metric_the_server_names_otherwise_is_not_claimed() -> None:
+    text = "# TYPE other_requests_total counter\nother_requests_total 3\n"
+    with pytest.raises(Unsupported, match="no Prometheus metric"):
+        api_rules.prometheus_value(text, "atlas_requests_total")
+    with pytest.raises(AssertionError, match="no Prometheus sample"):
+        api_rules.prometheus_value(text + "atlas_requests_total 1\n",
+                                   'atlas_requests_total{kind="x"}')

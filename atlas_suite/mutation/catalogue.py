@@ -102,8 +102,10 @@ def load_faults(paths: Iterable[Path]) -> list[Fault]:
     for path in paths:
         files = sorted(path.glob("*.toml")) if path.is_dir() else [path]
         for file in files:
-            with open(file, "rb") as handle:
-                data = tomllib.load(handle)
+            try:
+                data = tomllib.loads(file.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise CatalogueError(f"{file.name}: not valid TOML: {exc}") from None
             faults += [parse_fault(entry, file.name) for entry in data.get("fault", [])]
     seen: set[str] = set()
     for fault in faults:

@@ -134,3 +134,9 @@ def test_the_traceability_report_shows_each_requirements_faults(tmp_path: Path) 
     assert "| 1/1 faults killed |" in markdown
     assert "| not in the last mutation run |" in markdown
     assert "<td class='failed'>0/1 faults killed (f1 survived): a gap" in render_html(built)
+
+
+def test_a_fault_file_that_is_not_toml_is_named(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text('[[fault]]\nid = "a"\nid = "b"\n')
+    with pytest.raises(CatalogueError, match="bad.toml: not valid TOML"):
+        load_faults([tmp_path])

@@ -14,7 +14,8 @@ CPU time, and says in its docstring how a correct server and a wrong one score:
   straight line with a fixed part, the span for a quadratic).
 * ``paired_ratios``: interleaved pairs (A B, B A, ...); per pair B / A. A slow moment slows
   both members alike, so the ratio survives what the difference does not.
-* ``drift_ratio``: the median of the last cycles against the first.
+* ``drift_ratio``: the median of the last cycles against the first; ``total_ratio`` and
+  ``process_cpu_clock``: the server's CPU time over the last cycles against the first.
 * ``tail_ratio``: a high percentile against the mean of the same run (a fair queue keeps it
   near 1.3 at any speed).
 * ``generation_concurrency``: how many streams produced tokens at the same time, averaged
@@ -26,7 +27,7 @@ from __future__ import annotations
 import math
 import random
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -162,6 +163,38 @@ def drift_ratio(series: Sequence[float], first: int, last: int) -> float:
         raise ValueError(f"{len(series)} values, fewer than the {first} + {last} compared")
     head, tail = percentile(series[:first], 50), percentile(series[-last:], 50)
     return tail / head if head > 0 else math.inf
+
+
+def total_ratio(series: Sequence[float], first: int, last: int) -> float:
+    """Sum of the last ``last`` values over the sum of the first ``first`` (for coarse figures,
+    such as CPU times read in clock ticks, that only add up over many values)."""
+    if len(series) < first + last:
+        raise ValueError(f"{len(series)} values, fewer than the {first} + {last} compared")
+    head, tail = sum(series[:first]) / first, sum(series[-last:]) / last
+    return tail / head if head > 0 else math.inf
+
+
+def process_cpu_clock(pid: int | None) -> Callable[[], float | None]:
+    """A function answering the CPU time (user + system, children included, in ms) the process
+    has used so far, or None when the process cannot be read (a server the suite did not start).
+    The kernel counts it in clock ticks (10 ms): difference it over many operations."""
+    import psutil
+
+    try:
+        process = psutil.Process(pid) if pid is not None else None
+    except psutil.Error:
+        process = None
+
+    def read() -> float | None:
+        if process is None:
+            return None
+        try:
+            t = process.cpu_times()
+        except psutil.Error:
+            return None
+        return (t.user + t.system + t.children_user + t.children_system) * 1000.0
+
+    return read
 
 
 def tail_ratio(values: Sequence[float], q: float = 95) -> float:

@@ -55,9 +55,11 @@ from atlas_suite.timing import (
     drift_ratio,
     generation_concurrency,
     paired_ratios,
+    process_cpu_clock,
     scaling_design,
     scaling_fit,
     tail_ratio,
+    total_ratio,
     update_cost_key,
 )
 
@@ -455,6 +457,8 @@ def step_save_load_cycles(context: Any, cycles: int, name: str, every: int) -> N
     rows: list[dict[str, Any]] = []
     deadline = time.monotonic() + max(60.0, cycles * 0.25)
     headers = dict(http(context).headers)
+    server = current_server(context)
+    cpu_clock = process_cpu_clock(server.process.pid if server.process is not None else None)
     with _monitor(context) as monitor, \
             httpx.Client(base_url=base_url, headers=headers, timeout=60, trust_env=False) as c:
         for cycle in range(cycles):
@@ -464,13 +468,15 @@ def step_save_load_cycles(context: Any, cycles: int, name: str, every: int) -> N
             if row["learned"]:
                 body = completion_body(model, varied_prompt(24, cycle), max_tokens=1, atlas=True)
                 row["learn_status"] = c.post("/v1/completions", json=body).status_code
-            started = time.perf_counter()
+            cpu_before, started = cpu_clock(), time.perf_counter()
             saved = c.post("/v1/atlas/memory/save", json={"filename": name})
             middle = time.perf_counter()
             loaded = c.post("/v1/atlas/memory/load", json={"filename": name})
-            ended = time.perf_counter()
+            ended, cpu_after = time.perf_counter(), cpu_clock()
             row.update(save_ms=(middle - started) * 1000.0, load_ms=(ended - middle) * 1000.0,
-                       save_status=saved.status_code, load_status=loaded.status_code)
+                       save_status=saved.status_code, load_status=loaded.status_code,
+                       server_cpu_ms=None if cpu_before is None or cpu_after is None
+                       else cpu_after - cpu_before)
             if saved.status_code == 200 and loaded.status_code == 200:
                 row["saved_fp"] = saved.json()["fingerprint"]
                 row["same_fingerprint"] = loaded.json()["fingerprint"] == row["saved_fp"]
@@ -478,6 +484,8 @@ def step_save_load_cycles(context: Any, cycles: int, name: str, every: int) -> N
                 row["error"] = (saved.text if saved.status_code != 200 else loaded.text)[:300]
             rows.append(row)
     cycle_ms = [r["save_ms"] + r["load_ms"] for r in rows]
+    cpu = [r["server_cpu_ms"] for r in rows]
+    cycle_cpu_ms = cpu if rows and all(v is not None for v in cpu) else None
     window = min(100, max(1, len(rows) // 2))
     figures = {
         "cycles_asked": cycles, "cycles_done": len(rows), "filename": name,
@@ -499,7 +507,7 @@ def step_save_load_cycles(context: Any, cycles: int, name: str, every: int) -> N
                                    "load (ms)": (xs, [r["load_ms"] for r in rows])},
                                   xlabel="cycle", ylabel="ms", kind="scatter"),
              monitor=monitor, extra={"rows": rows, "cycle_ms": cycle_ms, "before": before,
-                                     "cycles": cycles})
+                                     "cycles": cycles, "cycle_cpu_ms": cycle_cpu_ms})
     attach_text(context, "save/load cycles", render_table([
         ("cycles done", f"{len(rows)} of {cycles}"),
         ("save p50 / p95 (ms)", f"{figures['save_ms']['p50']:.2f} / "
@@ -566,6 +574,26 @@ def step_cycles_stable(context: Any, n: int, ratio: float, m: int) -> None:
     assert_that(value, less_than_or_equal_to(ratio),
                 f"the last {n} cycles (median {last:.2f} ms) against the first {m} "
                 f"({first:.2f} ms)")
+
+
+@then("the last {n:Int} cycles cost the server at most {ratio:Number} times what the first "
+      "{m:Int} did")
+def step_cycles_cost_stable(context: Any, n: int, ratio: float, m: int) -> None:
+    """Save+load does not grow costlier: the server process's CPU time over the last ``n``
+    cycles against the first ``m`` (other jobs on the machine barely move it). A server the
+    suite did not start has no known process: then the cycles' wall-clock time, total over
+    total, which a machine getting busier meanwhile also moves."""
+    extra = _run(context).extra
+    series, what = extra["cycle_cpu_ms"], "server CPU time"
+    if series is None:
+        series, what = extra["cycle_ms"], "wall-clock time"
+    assert_that(len(series), greater_than(n + m - 1), "not enough cycles for the comparison")
+    value = total_ratio(series, m, n)
+    _check(context, f"{what}, last {n} cycles / first {m}", value, ratio, value <= ratio)
+    assert_that(value <= ratio, equal_to(True),
+                f"the last {n} cycles took {value:.2f} times the {what} of the first {m} "
+                f"({sum(series[-n:]) / n:.2f} ms against {sum(series[:m]) / m:.2f} ms a cycle), "
+                f"expected at most {ratio}")
 
 
 @then('once "{name}" is deleted, the memory folder holds exactly what it held before')

@@ -19,6 +19,7 @@ from atlas_suite.timing import (
     scaling_design,
     scaling_fit,
     tail_ratio,
+    total_ratio,
     update_cost_key,
 )
 
@@ -217,3 +218,18 @@ def test_flake_table_lists_changed_verdicts() -> None:
     assert "Verdict changed between runs" in text and "| a.feature:3  A | passed | failed |" \
         in text
     assert table.to_json()["changed"] == ["a.feature:3  A"]
+
+
+def test_total_ratio_of_coarse_cpu_ticks() -> None:
+    rng = random.Random(9)
+    # 4 ms of CPU a cycle, read in 10 ms ticks: each cycle reads 0 or 10, the sums still agree
+    steady, clock = [], 0.0
+    for _ in range(1000):
+        before = math.floor(clock / 10) * 10
+        clock += 4.0 * (1 + rng.random() * 0.1)
+        steady.append(math.floor(clock / 10) * 10 - before)
+    assert total_ratio(steady, 100, 100) == pytest.approx(1.0, abs=0.15)
+    growing = [4.0 + 0.05 * i for i in range(1000)]  # a digest over everything saved so far
+    assert total_ratio(growing, 100, 100) > 2 * 3.0  # the bound in persistence.feature
+    with pytest.raises(ValueError):
+        total_ratio(steady[:10], 100, 100)

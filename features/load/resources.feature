@@ -7,8 +7,8 @@ Feature: The server's memory, CPU and GPU stay within bounds under load
   without a GPU has no GPU figures: those scenarios are skipped with the reason.
 
   CPU per completion is CPU time, not wall-clock time, and its bound is about correctness: 135 ms
-  measured quiet, under 400 ms under other jobs' load (llama.cpp's threads spin a little longer
-  when they wait for the cores), bound 5000. A server that spins or redoes work per request
+  measured quiet, 379 ms under a load average of 15 (llama.cpp's threads spin longer when they
+  wait for the cores), bound 5000. A server that spins or redoes work per request
   passes it only if the excess stays under a few seconds per completion.
 
   @timing

@@ -6,10 +6,12 @@ Feature: A long run stays stable: no leak, no slowdown, no crash
   The CI soak runs in the default run (make test); make soak runs it alone.
 
   The two thirds compared are 25 s apart in CI: on a shared machine other jobs can start or
-  stop between them, so one third may run at a third of the other's speed (throughput last/first
-  measured 0.85 to 1.0 quiet and 0.5 to 1.4 under changing load). CI's bounds only catch a
-  collapse (throughput 0.3, p95 3.5); a leak shows in the RSS slope. The founding document's
-  day on a dedicated machine uses the @hardware row (-D hardware=yes -D soak_duration=86400).
+  stop between them, and a third can run at a fraction of the other's speed. Throughput, last
+  third against the first: 0.85 and 0.98 quiet, 0.40 in a 30 s soak while the load average
+  moved around 15 (p95 ratio 1.03 and 0.91 quiet, 0.83 there). So CI's bounds only catch a
+  collapse, a server five times slower at the end of a minute than at its start (throughput
+  0.2, p95 5); a leak shows in the RSS slope. The founding document's day on a dedicated
+  machine uses the @hardware row (-D hardware=yes -D soak_duration=86400).
 
   @timing
   Scenario Outline: <users> users for the soak duration
@@ -26,7 +28,7 @@ Feature: A long run stays stable: no leak, no slowdown, no crash
 
     Examples: CI bounds (a minute is short: the RSS slope bound is loose; a day tightens it)
       | users | tokens | throughput_ratio | latency_ratio | rss_slope |
-      | 8     | 8      | 0.3              | 3.5           | 200       |
+      | 8     | 8      | 0.2              | 5             | 200       |
 
     @hardware
     Examples: a dedicated machine

@@ -16,6 +16,7 @@ import requests
 
 from atlas_suite.http import ApiClient, Exchange
 from atlas_suite.server import ServerProcess
+from atlas_suite.verdicts import NoAnswerInTime
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def request_or_silence(client: ApiClient, method: str, path: str, json_body: Any
     client.timeout_s = timeout_s
     try:
         return client.request(method, path, json_body=json_body)
-    except requests.Timeout:
+    except (requests.Timeout, NoAnswerInTime):
         exchange = Exchange(method, path, NO_ANSWER, {},
                             f"(no answer within {timeout_s:.0f} s: the server is still holding "
                             "the request)")

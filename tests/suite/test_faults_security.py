@@ -99,3 +99,20 @@ def test_health_watch_problems() -> None:
     assert HealthWatch(answers=[200, 200]).problems() == []
     assert HealthWatch(answers=[200, 503]).problems() == ["/health answered 503"]
     assert HealthWatch().problems() == ["/health was never probed"]
+
+
+def test_request_or_silence_records_a_request_held_for_ever() -> None:
+    import socket
+
+    from atlas_suite.faults import NO_ANSWER, request_or_silence
+    from atlas_suite.http import ApiClient
+
+    with socket.socket() as listener:  # accepts the connection, never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        client = ApiClient(f"http://127.0.0.1:{listener.getsockname()[1]}")
+        exchange = request_or_silence(client, "POST", "/v1/completions", {"prompt": "Hi"},
+                                      timeout_s=0.5)
+    assert exchange.status == NO_ANSWER
+    assert "no answer within" in exchange.text
+    assert client.last is exchange

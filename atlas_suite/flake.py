@@ -63,7 +63,8 @@ class FlakeTable:
         return [s for s in self.scenarios() if len(set(self.row(s))) > 1]
 
     def always_failed(self) -> list[str]:
-        return [s for s in self.scenarios() if set(self.row(s)) <= {"failed", "error"}]
+        return [s for s in self.scenarios()
+                if set(self.row(s)) <= {"failed", "error", "hook_error"}]
 
     def run_summary(self, index: int) -> str:
         counts: dict[str, int] = {}

@@ -11,14 +11,16 @@ Feature: Cost grows linearly with the length of the context
   atlas.memory_update_ms, wall-clock time, which a busy machine moves much more (below).
   Linear means the cost of one more token does not grow: the slope ratio (the slope over the
   longer half of the lengths against the shorter half) is 1 for any straight line. Measured
-  on 2 cores, CPU time: 0.96 under a load average of 15 (1.0 for the memory alone, quiet); a
-  memory that re-reads the whole text at each update (quadratic) measured 3.18 under the same
-  load. Wall-clock time: 1.17 quiet, 2.4 under load. Hence 2.
+  on 2 cores, CPU time: 0.96 and 1.40 in two runs under a load average of 15 (1.0 for the
+  memory alone, quiet: a busy machine's caches stretch CPU time a little too); a memory that
+  re-reads the whole text at each update (quadratic) measured 3.18 under the same load.
+  Wall-clock time: 1.17 quiet, 2.4 under load. Hence 2.
 
   The latency (llama.cpp's prompt processing, wall-clock) is judged by its cost per token at
   the longest prompt against the shortest: at most 1 for a straight line with a fixed part,
   14 for a quadratic on these lengths. Attention's own cost and a busy machine push it up:
-  measured 1.99 under a load average of 15 (2.2 s for 68 tokens, 61 s for 923). Hence 5.
+  measured 1.99 and 1.38 under a load average of 15 (2.2 s for 68 tokens, 61 s for 923).
+  Hence 5.
 
   The @hardware outline keeps the founding document's wording (a straight line fitted to the
   points, R-squared) for the model's whole context on a dedicated machine (-D hardware=yes).

@@ -435,3 +435,32 @@ def format_problems(data: bytes, version: int) -> list[str]:
             for a, b in zip(regions, regions[1:], strict=False) if a.end != b.start]
     problems.extend(gaps)
     return problems
+
+
+# -- atomic replacement, seen by a reader that holds the previous file -------------------------
+
+
+class HeldFile:
+    """A memory file opened and read whole, as a backup tool holds it while the server saves.
+
+    A save by temporary file and rename leaves the held file as it was; a save that truncates
+    and rewrites the file in place changes what the holder reads, which is exactly the window
+    in which a crash leaves a broken file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle = open(path, "rb")  # noqa: SIM115 - held open on purpose; close() ends it
+        self.digest = hashlib.sha256(self._handle.read()).hexdigest()
+
+    def change_seen(self) -> str | None:
+        """What the holder sees changed since it opened the file, or None when nothing did."""
+        self._handle.seek(0)
+        now = self._handle.read()
+        if hashlib.sha256(now).hexdigest() == self.digest:
+            return None
+        return (f"a reader that opened {self.path.name} before the save now reads {len(now)} "
+                "different bytes: the file was rewritten in place instead of replaced by a "
+                "complete new file, so a crash mid-save would leave it broken")
+
+    def close(self) -> None:
+        self._handle.close()

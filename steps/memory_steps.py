@@ -194,6 +194,38 @@ def step_reset(context: Any) -> None:
     api(context).reset()
 
 
+@when('I reset the memory "{memory}"')
+def step_reset_named(context: Any, memory: str) -> None:
+    """POST /v1/atlas/memory/reset with ``{"memory": NAME}``: reset that named memory only."""
+    api(context).reset(memory)
+
+
+@then('the fingerprint of the memory "{memory}" has changed')
+def step_named_changed(context: Any, memory: str) -> None:
+    """A named memory's fingerprint differs from the one noted for it."""
+    assert_that(api(context).memory_fingerprint(memory),
+                is_not(equal_to(noted(context, f"fingerprint:{memory}"))),
+                f'the memory "{memory}" is still as it was noted')
+
+
+@given('a backup reader holds the memory file "{name}" open')
+@skips_when_unsupported
+def step_hold_file(context: Any, name: str) -> None:
+    """Open the file in the memory folder and read it whole, as a backup tool would, keeping it
+    open until the scenario ends (needs the memory folder: -D memory_dir for a url target)."""
+    held = memfile.HeldFile(current_server(context).require_memory_dir() / name)
+    context.add_cleanup(held.close)
+    notes(context)[f"held:{name}"] = held
+
+
+@then('the backup reader still reads the memory file "{name}" it opened, whole')
+def step_held_intact(context: Any, name: str) -> None:
+    """The held file reads as it did when opened: the save replaced the file with a complete
+    new one (temporary file and rename) instead of rewriting it in place."""
+    change = noted(context, f"held:{name}").change_seen()
+    assert change is None, change
+
+
 @given('the memory is saved as "{name}"')
 def step_given_saved(context: Any, name: str) -> None:
     """Save the default memory to ``name`` (it must succeed)."""

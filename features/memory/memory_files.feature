@@ -110,3 +110,11 @@ Feature: Memory files: save, list, load, delete and reset
     When I reset the memory
     And the memory reads "The harbour master logged every ship that entered the bay before dawn, and the gulls circled."
     Then the memory fingerprint is the one noted
+
+  @req.MEM-KILLED-MID-SAVE @req.MEM-DISK-FULL
+  Scenario: Saving over a file replaces it whole, so a crash mid-save cannot leave it half written
+    Given the memory is saved as "replaced.atlas"
+    And a backup reader holds the memory file "replaced.atlas" open
+    And the memory has read "The night watchman added three lines to the harbour log."
+    When I save the memory as "replaced.atlas"
+    Then the backup reader still reads the memory file "replaced.atlas" it opened, whole

@@ -60,3 +60,13 @@ Feature: Save, load and reset can address a named memory
       | route                  | body                                                   |
       | /v1/atlas/memory/save  | {"filename": "x.atlas", "memory": "never-used.atlas"}  |
       | /v1/atlas/memory/reset | {"memory": "never-used.atlas"}                         |
+
+  @req.API-MEM-NAMED
+  Scenario: Resetting a named memory leaves the default memory as it was
+    Given the memory "almanac.atlas" has read "Tides rise twice a day along this part of the coast."
+    And the memory has read "The ferry left at dawn with the mail and two passengers."
+    And I note the fingerprint of the memory "almanac.atlas"
+    And I note the memory in use
+    When I reset the memory "almanac.atlas"
+    Then the memory in use is unchanged
+    And the fingerprint of the memory "almanac.atlas" has changed

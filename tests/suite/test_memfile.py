@@ -246,3 +246,20 @@ def test_resealed_arrays_are_not_asked_of_a_file_without_a_parameter_fingerprint
     plain = memfile.build({"arrays": [{"name": "w", "offset": 0, "nbytes": 8}]}, b"\x00" * 8)
     with pytest.raises(Unsupported, match="no fingerprint of its parameters"):
         memfile.splice(plain, plain)
+
+
+def test_a_held_file_sees_an_in_place_rewrite_but_not_a_replacement(tmp_path) -> None:
+    import os
+
+    path = tmp_path / "kept.atlas"
+    path.write_bytes(b"A" * 64)
+    held = memfile.HeldFile(path)
+    replacement = tmp_path / "kept.atlas.tmp"
+    replacement.write_bytes(b"B" * 64)
+    os.replace(replacement, path)
+    assert held.change_seen() is None
+    held.close()
+    held = memfile.HeldFile(path)
+    path.write_bytes(b"C" * 10)  # truncate and rewrite in place
+    assert "rewritten in place" in (held.change_seen() or "")
+    held.close()

@@ -1,7 +1,8 @@
 """Verdicts of repeated runs: which scenarios changed their verdict (scripts/atlas-flake-check.py).
 
-A scenario is named by its feature file, line and name (an outline's rows are distinct
-scenarios). Its verdict in one run is behave's status: passed, failed, skipped, ...
+A scenario is named by its feature file and name (an outline's rows are distinct scenarios;
+the line is left out, so that an edited description does not rename every scenario below it).
+Its verdict in one run is behave's status: passed, failed, skipped, ...
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def tag_filter(expression: str) -> Callable[[Iterable[str]], bool]:
 def verdicts_from_behave_json(report: list[dict[str, Any]],
                               selected: Callable[[Iterable[str]], bool] | None = None
                               ) -> dict[str, str]:
-    """``{"file:line  name": status}`` for every scenario of behave's JSON formatter output
+    """``{"file  name": status}`` for every scenario of behave's JSON formatter output
     (only those whose own and feature tags satisfy ``selected``, when given: behave lists the
     scenarios its --tags left out as skipped)."""
     verdicts: dict[str, str] = {}
@@ -33,7 +34,8 @@ def verdicts_from_behave_json(report: list[dict[str, Any]],
             tags = [*(feature.get("tags") or []), *(element.get("tags") or [])]
             if selected is not None and not selected(tags):
                 continue
-            key = f"{element.get('location', '?')}  {element.get('name', '?')}"
+            where = str(element.get("location", "?")).rsplit(":", 1)[0]  # lines move with edits
+            key = f"{where}  {element.get('name', '?')}"
             verdicts[key] = str(element.get("status", "untested"))
     return verdicts
 

@@ -86,6 +86,20 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def _child_setup(limit_kb: int | None) -> Callable[[], None]:
+    """A preexec_fn: SIGINT back to its default (a suite started in the background hands its
+    children SIGINT ignored, which would hide how a server really answers Ctrl-C), then the
+    file-size cap, if any."""
+    cap = _limit_file_size(limit_kb)
+
+    def apply() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if cap is not None:
+            cap()
+
+    return apply
+
+
 def _limit_file_size(limit_kb: int | None) -> Callable[[], None] | None:
     """A preexec_fn that caps file writes (EFBIG beyond it): a full disk without privileges."""
     if limit_kb is None:
@@ -148,7 +162,7 @@ class ServerProcess:
         self.popen = subprocess.Popen(
             self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, env=env, start_new_session=True,
-            preexec_fn=_limit_file_size(self.fsize_limit_kb),
+            preexec_fn=_child_setup(self.fsize_limit_kb),
         )
         self.pump = LogPump(self.popen.stdout, self.log_path)
 

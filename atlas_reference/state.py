@@ -155,7 +155,8 @@ class ServerState:
             },
             "limits": {"parallel": s.parallel, "ctx_size": s.ctx_size,
                        "memory_budget_mb": s.memory_budget_mb, "rate_limit_rpm": s.rate_limit,
-                       "max_body_bytes": s.max_body_bytes},
+                       "max_body_bytes": s.max_body_bytes,
+                       "admission_queue": s.parallel},  # the queue it promises: docs/api.md
         }
 
 

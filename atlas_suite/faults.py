@@ -194,3 +194,16 @@ def countdown_problems(exchanges: list[Exchange], limit: int,
                             f"expected {limit - number}")
     return problems
 
+
+
+def admission_overflow_unknown(status: dict, concurrency: int) -> str:
+    """Why a burst of ``concurrency`` requests need not overflow this server's wait queue
+    ("" when it must: the declared queue, plus one running request, is smaller)."""
+    queue = (status.get("limits") or {}).get("admission_queue")
+    if not isinstance(queue, int) or isinstance(queue, bool):
+        return ("the server does not declare its wait queue (limits.admission_queue in the "
+                "status), so no burst is known to overflow it")
+    if queue + 1 >= concurrency:
+        return (f"the server's wait queue holds {queue} requests, as many as the burst's "
+                f"{concurrency} concurrent requests can fill")
+    return ""

@@ -116,3 +116,12 @@ def test_request_or_silence_records_a_request_held_for_ever() -> None:
     assert exchange.status == NO_ANSWER
     assert "no answer within" in exchange.text
     assert client.last is exchange
+
+
+def test_a_refusal_is_asked_only_where_the_declared_queue_must_overflow() -> None:
+    from atlas_suite.faults import admission_overflow_unknown
+
+    assert admission_overflow_unknown({"limits": {"admission_queue": 4}}, 20) == ""
+    assert "does not declare" in admission_overflow_unknown({"limits": {}}, 20)
+    assert "holds 19 requests" in admission_overflow_unknown(
+        {"limits": {"admission_queue": 19}}, 20)

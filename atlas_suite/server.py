@@ -145,8 +145,9 @@ class ServerProcess:
     """One server process: started, polled until healthy, stopped with SIGTERM then SIGKILL."""
 
     def __init__(self, argv: list[str], base_url: str, log_path: Path,
-                 fsize_limit_kb: int | None = None) -> None:
+                 fsize_limit_kb: int | None = None, cwd: Path | None = None) -> None:
         self.argv = argv
+        self.cwd = cwd
         self.base_url = base_url
         self.log_path = log_path
         self.fsize_limit_kb = fsize_limit_kb
@@ -162,7 +163,7 @@ class ServerProcess:
         self.popen = subprocess.Popen(
             self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, env=env, start_new_session=True,
-            preexec_fn=_child_setup(self.fsize_limit_kb),
+            preexec_fn=_child_setup(self.fsize_limit_kb), cwd=self.cwd,
         )
         self.pump = LogPump(self.popen.stdout, self.log_path)
 
@@ -345,8 +346,11 @@ class ServerPool:
         self._starts += 1
         name = re.sub(r"[^A-Za-z0-9_.=-]", "-", config.label())[:80]
         log_path = self.settings.log_dir / f"server-{self._starts:02d}-{name}-{port}.log"
+        # the reference server runs in its own scratch folder, so whatever it writes by a
+        # relative path stays there; a command template may rely on the suite's folder
+        cwd = memory_dir.parent if self.settings.target == "reference" else None
         process = ServerProcess(argv, f"http://{self.settings.host}:{port}", log_path,
-                                config.fsize_limit_kb)
+                                config.fsize_limit_kb, cwd)
         process.start()
         started = time.monotonic()
         try:

@@ -49,6 +49,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=1,
                         help="faults run at once (each starts its own servers)")
     parser.add_argument("--report", type=Path, default=report.DEFAULT_REPORT)
+    parser.add_argument("--merge", type=Path, nargs="+", metavar="RUN_JSON",
+                        help="combine the mutation.json of runs of parts of the catalogue "
+                             "into --report, a later run's verdict on a fault winning; no run")
     return parser.parse_args(argv)
 
 
@@ -83,8 +86,19 @@ def run_all(harness, chosen, runnable, baseline, jobs):  # noqa: ANN001, ANN201
         return list(pool.map(one, chosen))
 
 
+def merge(paths: list[Path], out: Path) -> int:
+    outcomes, whats = report.merge_runs(paths)
+    written = report.write(out, whats, outcomes,
+                           {"selection": f"merged from {len(paths)} runs", "faults": len(outcomes)})
+    print(report.render_table(whats, outcomes))
+    print(f"\n{report.summary(outcomes)}; written to {written[0]} and {written[1].name}")
+    return 0 if all(o.verdict in (KILLED, NOT_RUN) for o in outcomes) else 1
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.merge:
+        return merge(args.merge, args.report)
     catalog = load_catalog(ROOT / "requirements/catalog.toml")
     try:
         faults = load_faults(args.faults or [ROOT / FAULTS_DIR])

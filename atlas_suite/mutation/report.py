@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +19,14 @@ def _cell(text: str, width: int = 110) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def render_table(faults: Sequence[Fault], outcomes: Sequence[Outcome]) -> str:
+def _whats(faults: Sequence[Fault] | Mapping[str, str]) -> Mapping[str, str]:
+    return faults if isinstance(faults, Mapping) else {f.id: f.what for f in faults}
+
+
+def render_table(faults: Sequence[Fault] | Mapping[str, str],
+                 outcomes: Sequence[Outcome]) -> str:
     """A Markdown table: fault, requirement, verdict, the scenario that caught it."""
-    what = {f.id: f.what for f in faults}
+    what = _whats(faults)
     lines = ["| fault | requirement | verdict | caught by (or why not) | s |",
              "|---|---|---|---|---|"]
     for o in outcomes:
@@ -39,15 +44,14 @@ def summary(outcomes: Sequence[Outcome]) -> str:
     return f"{len(outcomes)} faults: {parts}"
 
 
-def write(path: Path, faults: Sequence[Fault], outcomes: Sequence[Outcome],
-          run: dict[str, object]) -> list[Path]:
+def write(path: Path, faults: Sequence[Fault] | Mapping[str, str],
+          outcomes: Sequence[Outcome], run: dict[str, object]) -> list[Path]:
     """``mutation.json`` (read back by the traceability report) and ``mutation.md`` beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     finished = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    what = _whats(faults)
     data = {"run": {**run, "finished": finished}, "summary": summary(outcomes),
-            "outcomes": [o.to_json() | {"what": next((f.what for f in faults
-                                                       if f.id == o.fault_id), "")}
-                         for o in outcomes]}
+            "outcomes": [o.to_json() | {"what": what.get(o.fault_id, "")} for o in outcomes]}
     path.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
     markdown = path.with_suffix(".md")
     markdown.write_text(f"# Mutation run ({run.get('selection', '')}, {finished})\n\n"
@@ -91,3 +95,17 @@ def read_last_run(path: Path = DEFAULT_REPORT) -> tuple[dict, dict[str, Requirem
             other.append((o["fault_id"], o["verdict"]))
     return data.get("run", {}), {
         rid: RequirementFaults(rid, tuple(k), tuple(n)) for rid, (k, n) in by_requirement.items()}
+
+
+def merge_runs(paths: Sequence[Path]) -> tuple[list[Outcome], dict[str, str]]:
+    """The outcomes of several runs (of parts of the catalogue), a later run's verdict on a
+    fault replacing an earlier one; with each fault's description."""
+    outcomes: dict[str, Outcome] = {}
+    whats: dict[str, str] = {}
+    for path in paths:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        for entry in data.get("outcomes", []):
+            whats[entry["fault_id"]] = entry.get("what", "")
+            fields = {k: entry[k] for k in Outcome.__dataclass_fields__ if k in entry}
+            outcomes[entry["fault_id"]] = Outcome(**fields)
+    return list(outcomes.values()), whats

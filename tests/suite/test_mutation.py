@@ -140,3 +140,16 @@ def test_a_fault_file_that_is_not_toml_is_named(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text('[[fault]]\nid = "a"\nid = "b"\n')
     with pytest.raises(CatalogueError, match="bad.toml: not valid TOML"):
         load_faults([tmp_path])
+
+
+def test_runs_of_parts_of_the_catalogue_merge_with_the_later_verdict_winning(
+        tmp_path: Path) -> None:
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    survived = judge("f1", "R", scenario_results(_behave_json(("a:1", "passed", ""))), 1.0)
+    killed = judge("f1", "R", scenario_results(_behave_json(("a:2", "failed", "x"))), 1.0)
+    other = judge("f2", "S", scenario_results(_behave_json(("b:1", "failed", "y"))), 1.0)
+    report.write(first, {"f1": "one", "f2": "two"}, [survived, other], {})
+    report.write(second, {"f1": "one"}, [killed], {})
+    outcomes, whats = report.merge_runs([first, second])
+    assert [(o.fault_id, o.verdict) for o in outcomes] == [("f1", KILLED), ("f2", KILLED)]
+    assert whats == {"f1": "one", "f2": "two"}

@@ -18,11 +18,12 @@ Feature: Too much ATLAS work at once is refused cleanly, never a crash
     And the server is healthy
     And the health check answered 200 all along
 
-  @req.ERR-ADMISSION
-  Scenario: A burst larger than the declared wait queue is partly refused at once
+  @req.ERR-ADMISSION @req.ERR-ENVELOPE
+  Scenario: A burst larger than the declared wait queue is partly refused at once, in the error envelope
     Given an ATLAS server with a memory budget of 1 MB
     When 50 long ATLAS completions are sent at once through 20 workers
     Then at least one of them was refused
+    And every refusal is a 503 whose message mentions "memory"
 
   @req.ERR-ADMISSION
   Scenario: An ATLAS request the engine turns down gives its memory reservation back

@@ -83,8 +83,9 @@ Feature: Fifty and more concurrent users are all answered, without degradation
     And within 30 seconds the server reports no active requests
 
     # late_ms: under the 333 ms between arrivals, so the load stays an open loop (the load
-    # generator is late, not the server: it shares the cores). Measured 1.4 ms quiet and 82 ms
-    # under a load average of 15.
+    # generator is late, not the server: it shares the cores). Measured 1.4 ms quiet, 82 ms
+    # under a load average of 15 and 428 ms beside four other suites: past the bound the run
+    # was no open loop, and the scenario is skipped with the figure instead of judged.
     Examples: queue-relative bounds
       | rate | seconds | tokens | late_ms | tail |
       | 3    | 15      | 8      | 300     | 4    |

@@ -1,6 +1,6 @@
 """Locust: the suite's load scenarios from many machines (Locust's master and workers).
 
-Install the optional extra (``pip install -e '.[load]'``), then:
+Locust comes with the suite (``make setup``); then:
 
     # one machine, no web UI
     locust -f scripts/locustfile.py --headless -u 50 -r 10 -t 5m --host http://127.0.0.1:8080

@@ -17,10 +17,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from atlas_reference.cli import ServerSettings
 from atlas_reference.completions import handle_completion
 from atlas_reference.errors import ApiError, error_body, error_response
 from atlas_reference.params import DEFAULT_MEMORY, validate_config_change
+from atlas_reference.settings import ServerSettings
 from atlas_reference.state import ServerState
 from atlas_reference.store import FileOutcome
 

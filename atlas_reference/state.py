@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from atlas_reference import __version__
-from atlas_reference.cli import ServerSettings
 from atlas_reference.engine import Engine
 from atlas_reference.features import TokenFeatures
 from atlas_reference.limits import MemoryAdmission, SlidingWindowRateLimiter
 from atlas_reference.memory import MemoryConfig
 from atlas_reference.metrics import Metrics
 from atlas_reference.params import DEFAULT_MEMORY
+from atlas_reference.settings import ServerSettings
 from atlas_reference.store import MemoryStore
 
 log = logging.getLogger("atlas.server")

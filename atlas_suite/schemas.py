@@ -1,31 +1,41 @@
-"""The JSON Schema registry: every ``schemas/*.schema.json``, cross-referenced by file name."""
+"""The JSON Schema registry: the components of ``schemas/openapi.yaml``, by name.
+
+The OpenAPI document is the one source of truth: the steps validate answers against its
+``components/schemas`` (OpenAPI 3.1 schemas are JSON Schema draft 2020-12), the fuzzer
+generates requests from its paths, and the reference server serves it.
+"""
 
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 from typing import Any
 
+import yaml
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
-SUFFIX = ".schema.json"
+OPENAPI_PATH = Path(__file__).resolve().parent.parent / "schemas" / "openapi.yaml"
+DOCUMENT_URI = "https://atlas-acceptance.invalid/schemas/openapi.yaml"
+COMPONENTS = "#/components/schemas/"
+
+
+@functools.lru_cache(maxsize=4)
+def load_openapi(path: Path = OPENAPI_PATH) -> dict[str, Any]:
+    """The OpenAPI document as a dict (read once; callers must not change it)."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 class SchemaRegistry:
-    """Loads the schemas once; ``validate(name, doc)`` answers readable error lines."""
+    """Loads the document once; ``validate(name, doc)`` answers readable error lines."""
 
-    def __init__(self, schema_dir: Path = SCHEMA_DIR) -> None:
-        self.schemas: dict[str, dict[str, Any]] = {}
-        resources = []
-        for path in sorted(schema_dir.glob(f"*{SUFFIX}")):
-            schema = json.loads(path.read_text(encoding="utf-8"))
-            self.schemas[path.name[: -len(SUFFIX)]] = schema
-            resources.append((schema["$id"], Resource.from_contents(schema, DRAFT202012)))
-        self.registry: Registry = Registry().with_resources(resources)
+    def __init__(self, path: Path = OPENAPI_PATH) -> None:
+        self.document = load_openapi(path)
+        self.schemas: dict[str, dict[str, Any]] = self.document["components"]["schemas"]
+        # the whole document is one resource, so "#/components/schemas/x" references resolve
+        resource = Resource.from_contents(self.document, DRAFT202012)
+        self.registry: Registry = Registry().with_resource(DOCUMENT_URI, resource)
 
     def names(self) -> list[str]:
         return sorted(self.schemas)
@@ -33,7 +43,8 @@ class SchemaRegistry:
     def validator(self, name: str) -> Draft202012Validator:
         if name not in self.schemas:
             raise KeyError(f'no schema "{name}"; known: {", ".join(self.names())}')
-        return Draft202012Validator(self.schemas[name], registry=self.registry,
+        root = {"$ref": f"{DOCUMENT_URI}{COMPONENTS}{name}"}
+        return Draft202012Validator(root, registry=self.registry,
                                     format_checker=Draft202012Validator.FORMAT_CHECKER)
 
     def errors(self, name: str, document: Any) -> list[str]:

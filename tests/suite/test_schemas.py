@@ -1,4 +1,5 @@
-"""Every schema is a valid draft 2020-12 schema, accepts a good example and rejects a bad one."""
+"""Every schema of the OpenAPI document is valid draft 2020-12, accepts a good example and rejects
+a bad one."""
 
 from __future__ import annotations
 
@@ -68,6 +69,21 @@ VALID: dict[str, Any] = {
                                                          "finish_reason": None}]},
     "models_list": {"object": "list", "data": [{"id": "m", "object": "model", "created": 1,
                                                 "owned_by": "llamacpp"}]},
+    "health": {"status": "ok"},
+    # request bodies
+    "memory_name": "notes-1.v2.atlas",
+    "memory_ref": "default",
+    "atlas_extension": {"enabled": True, "window_size": 64, "blend_ratio": 0.7,
+                        "memory_file": "session.atlas"},
+    "completion_request": {"model": "m", "prompt": [1, 2, 3], "max_tokens": 4, "stream": True,
+                           "atlas": {"enabled": True}, "logit_bias": {}},
+    "chat_message": {"role": "user", "content": "hi"},
+    "chat_completion_request": {"messages": [{"role": "user", "content": "hi"}],
+                                "stop": ["\n"], "atlas": {"enabled": False}},
+    "config_change": {"window_size": 32, "momentum": 0.5},
+    "memory_file_request": {"filename": "a.atlas", "memory": "b.atlas"},
+    "memory_delete_request": {"filename": "a.atlas"},
+    "memory_reset_request": {},
 }
 
 
@@ -90,7 +106,19 @@ def _broken(name: str) -> Any:
         "completion_chunk": lambda d: d["atlas"].update(window_size=0),
         "chat_completion_chunk": lambda d: d.pop("choices"),
         "models_list": lambda d: d.update(data=[]),
+        "health": lambda d: d.update(status="loading"),
+        "atlas_extension": lambda d: d.update(window=3),
+        "completion_request": lambda d: d["atlas"].update(blend_ratio=2),
+        "chat_message": lambda d: d.pop("content"),
+        "chat_completion_request": lambda d: d.update(messages=[]),
+        "config_change": lambda d: d.update(layers=3),
+        "memory_file_request": lambda d: d.update(filename="../a.atlas"),
+        "memory_delete_request": lambda d: d.pop("filename"),
+        "memory_reset_request": lambda d: d.update(memory="a..atlas"),
     }
+    scalars = {"memory_name": "a..atlas", "memory_ref": "/etc/passwd"}
+    if name in scalars:
+        return scalars[name]
     breakers[name](doc)
     return doc
 
@@ -123,3 +151,14 @@ def test_status_config_refers_to_the_config_schema() -> None:
 def test_unknown_schema_names_the_known_ones() -> None:
     with pytest.raises(KeyError, match="atlas_status"):
         registry().errors("nope", {})
+
+
+@pytest.mark.parametrize("name", ["sub/a.atlas", "..", ".hidden.atlas", "noext", "", "a.atlas.tmp",
+                                  "a" * 123 + ".atlas", "a..b.atlas", "/tmp/a.atlas"])
+def test_the_memory_name_refuses_what_the_contract_refuses(name: str) -> None:
+    assert registry().errors("memory_name", name) != []
+
+
+@pytest.mark.parametrize("name", ["a.atlas", "A_b-1.x.atlas", "a" * 122 + ".atlas"])
+def test_the_memory_name_accepts_what_the_contract_accepts(name: str) -> None:
+    assert registry().errors("memory_name", name) == []

@@ -19,6 +19,8 @@ from starlette.routing import Route
 
 from atlas_reference.completions import handle_completion
 from atlas_reference.errors import ApiError, error_body, error_response
+from atlas_reference.openapi import PATH as OPENAPI_PATH
+from atlas_reference.openapi import openapi_document
 from atlas_reference.params import DEFAULT_MEMORY, validate_config_change
 from atlas_reference.settings import ServerSettings
 from atlas_reference.state import ServerState
@@ -273,6 +275,8 @@ def build_app(state: ServerState, on_failure: Callable[[], None] = lambda: None)
                                needs_ready=False)),
         Route("/metrics", route(state, prometheus, protected=False, counted=False,
                                 needs_ready=False)),
+        Route(OPENAPI_PATH, route(state, openapi_document, protected=False, counted=False,
+                                  needs_ready=False)),
         Route("/v1/models", route(state, models)),
         Route("/v1/completions", route(state, completions, inference=True), methods=["POST"]),
         Route("/v1/chat/completions", route(state, chat_completions, inference=True),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import signal
 import sys
 import time
 from pathlib import Path
@@ -30,7 +31,14 @@ from atlas_suite.mutation.catalogue import (  # noqa: E402
     check_catalogue,
     load_faults,
 )
-from atlas_suite.mutation.runner import KILLED, NOT_RUN, Harness, Outcome, missing_environment  # noqa: E402
+from atlas_suite.mutation.runner import (  # noqa: E402
+    KILLED,
+    NOT_RUN,
+    Harness,
+    Outcome,
+    interrupt,
+    missing_environment,
+)
 from atlas_suite.traceability import load_catalog  # noqa: E402
 
 
@@ -95,8 +103,17 @@ def merge(paths: list[Path], out: Path) -> int:
     return 0 if all(o.verdict in (KILLED, NOT_RUN) for o in outcomes) else 1
 
 
+def stop_on_signal(signum: int, _frame: object) -> None:
+    """SIGTERM or Ctrl-C: stop the behave runs and their servers; the temporary folders are
+    removed as the runs unwind."""
+    interrupt()
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    signal.signal(signal.SIGINT, stop_on_signal)
     if args.merge:
         return merge(args.merge, args.report)
     catalog = load_catalog(ROOT / "requirements/catalog.toml")

@@ -8,11 +8,14 @@ that is removed afterwards: reports, logs, memory files and the copy itself.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +27,59 @@ from atlas_suite.mutation.images import engine_skip_reason, mutant_image
 KILLED, SURVIVED, NOT_RUN, TIMED_OUT, BROKEN = (
     "killed", "survived", "not run", "timed out", "broken")
 FAILING = ("failed", "error", "hook_error")
+GRACE_S = 30.0  # a stopped behave gets this long to stop its servers before it is killed
+
+_STOPPING = threading.Event()
+_GROUPS: set[int] = set()  # process groups of the behave runs in flight
+_GROUPS_LOCK = threading.Lock()
+
+
+def interrupt() -> None:
+    """Stop every behave run in flight, with the servers it started, and start no more.
+
+    For a SIGTERM or Ctrl-C handler: each run's temporary folder is then removed as its
+    ``with`` block unwinds, and the faults not yet run are reported as not run."""
+    _STOPPING.set()
+    with _GROUPS_LOCK:
+        groups = list(_GROUPS)
+    for group in groups:
+        _signal_group(group, signal.SIGTERM)
+
+
+def _signal_group(group: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signum)
+
+
+def run_in_own_group(argv: Sequence[str], *, cwd: Path, env: dict[str, str], timeout_s: float
+                     ) -> subprocess.CompletedProcess[str]:
+    """``argv`` in a process group of its own, so that a timeout or an interrupt stops the
+    servers it started as well (SIGTERM, then SIGKILL after ``GRACE_S``). Raises
+    ``subprocess.TimeoutExpired`` after stopping the group when ``timeout_s`` passed."""
+    process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                               start_new_session=True)
+    with _GROUPS_LOCK:
+        _GROUPS.add(process.pid)
+    try:
+        out, err = process.communicate(timeout=timeout_s)
+    except BaseException:
+        _stop_group(process)
+        raise
+    finally:
+        with _GROUPS_LOCK:
+            _GROUPS.discard(process.pid)
+    _signal_group(process.pid, signal.SIGKILL)  # a server that outlived its behave run
+    return subprocess.CompletedProcess(argv, process.returncode, out, err)
+
+
+def _stop_group(process: subprocess.Popen[str]) -> None:
+    _signal_group(process.pid, signal.SIGTERM)
+    try:
+        process.communicate(timeout=GRACE_S)
+    except subprocess.TimeoutExpired:
+        _signal_group(process.pid, signal.SIGKILL)
+        process.communicate()
 
 
 @dataclass(frozen=True)
@@ -101,10 +157,15 @@ class Harness:
     progress: Callable[[str], None] = print
 
     def run_fault(self, fault: Fault, baseline_failures: Iterable[str] = ()) -> Outcome:
+        if _STOPPING.is_set():
+            return Outcome(fault.id, fault.requirement, NOT_RUN, 0.0, detail="interrupted")
         started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix=f"atlas-mutant-{fault.id}-") as tmp:
             work = Path(tmp)
             copy_server(self.project_root, work / "src")
+            broken = self._unmutated_copy_problem(work)
+            if broken:
+                return Outcome(fault.id, fault.requirement, BROKEN, 0.0, detail=broken)
             fault.apply(work / "src")
             if "docker" in fault.needs:  # container scenarios run an image, not the copy
                 gpu = "gpu" in fault.needs
@@ -145,11 +206,13 @@ class Harness:
                    ATLAS_TRACE_CHECK="warn", TMPDIR=str(work), **(extra_env or {}))
         self._check_server_copy(work, env)
         try:
-            done = subprocess.run(argv, cwd=self.project_root, env=env, capture_output=True,
-                                  text=True, timeout=self.timeout_s, stdin=subprocess.DEVNULL)
+            done = run_in_own_group(argv, cwd=self.project_root, env=env,
+                                    timeout_s=self.timeout_s)
         except subprocess.TimeoutExpired:
             return Outcome("", "", TIMED_OUT, self.timeout_s,
                            detail=f"behave ran past {self.timeout_s:.0f} s")
+        if _STOPPING.is_set():
+            return Outcome("", "", NOT_RUN, 0.0, detail="interrupted")
         try:
             data = json.loads(result_file.read_text(encoding="utf-8") or "[]")
         except (OSError, json.JSONDecodeError):
@@ -157,6 +220,21 @@ class Harness:
             return Outcome("", "", BROKEN, 0.0,
                            detail=f"behave exited {done.returncode} without results:\n{tail}")
         return scenario_results(data)
+
+    def _unmutated_copy_problem(self, work: Path) -> str:
+        """Why the copy, before its fault, cannot even import ("" when it can): a server
+        that cannot start would fail every scenario and pass for a killed fault."""
+        env = dict(os.environ, PYTHONPATH=str(work / "src"), PYTHONSAFEPATH="1")
+        package = SERVER_PACKAGE
+        script = (f"import importlib, pkgutil, {package}\n"
+                  f"for m in pkgutil.walk_packages({package}.__path__, '{package}.'):\n"
+                  "    m.name.endswith('__main__') or importlib.import_module(m.name)")
+        done = subprocess.run([sys.executable, "-c", script], cwd=self.project_root, env=env,
+                              capture_output=True, text=True, timeout=120)
+        if done.returncode == 0:
+            return ""
+        return ("the unmutated server copy does not import: "
+                + " ".join(done.stderr.strip().splitlines()[-1:]))
 
     def _check_server_copy(self, work: Path, env: dict[str, str]) -> None:
         """Refuse to run when the server the suite would start is not the mutated copy."""

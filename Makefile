@@ -32,7 +32,7 @@ test-containers:  ## the @docker scenarios
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,reference]'  # the suite, its tests, the reference server
 	touch $@
 
 test: lint unit mutation-sample test-atlas-server-full  ## everything CI runs

@@ -12,8 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+from atlas_models import fetch_model
 from atlas_reference import __version__
-from atlas_reference.models import fetch_model
 from atlas_reference.settings import DEFAULT_MAX_BODY_BYTES, ServerSettings
 
 
@@ -131,8 +131,14 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per proxied call is noise
-    from atlas_reference.app import serve  # heavy imports only once the flags are valid
-
+    try:
+        from atlas_reference.app import serve  # heavy imports only once the flags are valid
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").startswith("atlas_"):
+            raise
+        print(f"atlas-reference-server: {exc.name} is not installed; the server needs the "
+              "project's 'reference' extra: pip install '.[reference]'", file=sys.stderr)
+        return 2
     return serve(settings)
 
 

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shlex
 import subprocess
 import sys
@@ -18,11 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from atlas_models import fetch_model
 from atlas_suite.config import ServerConfig
 
 TARGETS = ("reference", "command", "url")
 PROFILES = ("atlas", "openai")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+REFERENCE_PACKAGE = "atlas_reference"  # started as `python -m`, never imported
+REFERENCE_MISSING = (
+    "target=reference needs the reference server, an optional extra: "
+    "pip install '.[reference]' (make setup does); or test another server with "
+    "-D target=command or -D target=url")
 
 
 class Unsupported(Exception):
@@ -77,6 +84,8 @@ class TargetSettings:
             raise ValueError(f"profile must be one of {PROFILES}, got {self.profile!r}")
         if self.host not in LOCAL_HOSTS:
             raise ValueError(f"the suite only talks to the local machine, not host={self.host}")
+        if self.target == "reference" and not reference_installed():
+            raise ValueError(REFERENCE_MISSING)
         if self.target == "command" and not self.command:
             raise ValueError("target=command needs -D command='... {port} ... {model} ...'")
         if self.target == "url":
@@ -99,21 +108,27 @@ class TargetSettings:
 
 
 def default_model_path() -> Path:
-    """The default model; the one place the suite asks the reference package for anything."""
-    from atlas_reference.models import fetch_model  # downloads once into ~/.cache
-
+    """The default test model, downloaded once into ~/.cache by the neutral models package."""
     return Path(fetch_model())
 
 
 def make_tiny_model(out_dir: Path) -> Path:
-    """Generate the tiny random-weight GGUF (another model) with the reference's generator."""
+    """Generate the tiny random-weight GGUF (another model); a child process keeps gguf and
+    numpy's start-up out of the run."""
     out = out_dir / "atlas-tiny.gguf"
     if not out.is_file():
         subprocess.run(
-            [sys.executable, "-m", "atlas_reference.tinymodel", str(out)],
+            [sys.executable, "-m", "atlas_models.tiny", str(out)],
             check=True, capture_output=True, text=True, timeout=120,
         )
     return out
+
+
+def reference_installed() -> bool:
+    """Whether the reference server can be started here (it is an optional extra).
+
+    Looked up, not imported: the suite never imports the server it tests."""
+    return importlib.util.find_spec(REFERENCE_PACKAGE) is not None
 
 
 class ModelPaths:
@@ -159,7 +174,7 @@ def server_argv(
     """The command line that starts a server of ``config`` for a process target."""
     if settings.target == "reference":
         base = [
-            sys.executable, "-m", "atlas_reference", "-m", str(model),
+            sys.executable, "-m", REFERENCE_PACKAGE, "-m", str(model),
             "--host", settings.host, "--port", str(port), "--atlas-memory-dir", str(memory_dir),
         ]
     elif settings.target == "command":

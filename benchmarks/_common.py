@@ -72,7 +72,7 @@ def _cell(value: object) -> str:
 
 
 def model_path() -> Path:
-    from atlas_reference.models import fetch_model
+    from atlas_models import fetch_model
 
     return fetch_model()
 

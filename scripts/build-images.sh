@@ -10,7 +10,7 @@
 #                for CPython 3.11 on manylinux x86_64 (the base image's Python).
 # 3. model       build/models/test-model.gguf (atlas-reference-server --fetch-model).
 # 4. image       a small build context (build/image-context: pyproject.toml, atlas_reference,
-#                docker/, the wheelhouse, the model, build/server if present), then
+#                atlas_models, docker/, the wheelhouse, the model, build/server if present), then
 #                `docker build -f docker/Dockerfile.cpu`; skipped when the image's label
 #                org.atlas.inputs already holds the digest of that context.
 # Each step prints its time. Environment: ATLAS_BASE_IMAGE, ATLAS_IMAGE (atlas-server-cpu:latest),
@@ -111,7 +111,7 @@ model() {
 context() {  # the Dockerfile's view of the repository, without .venv, .git, reports
     rm -rf "$CONTEXT"
     mkdir -p "$CONTEXT/build"
-    cp -a pyproject.toml atlas_reference docker "$CONTEXT/"
+    cp -a pyproject.toml atlas_reference atlas_models docker "$CONTEXT/"
     [ -f README.md ] && cp README.md "$CONTEXT/"
     find "$CONTEXT" -name __pycache__ -prune -exec rm -rf {} +
     cp -al "$WHEELS" "$CONTEXT/build/wheelhouse"

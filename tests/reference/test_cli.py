@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from atlas_reference.cli import settings_from_args
+from atlas_reference.cli import main, settings_from_args
 
 
 @pytest.fixture()
@@ -73,3 +73,25 @@ def test_the_console_entry_point_exits_2_with_the_reason() -> None:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "model file not found" in done.stderr
+
+
+def test_fetch_model_prints_the_cached_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    cached = tmp_path / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    cached.write_bytes(b"GGUF")  # already fetched: nothing is downloaded
+    monkeypatch.setenv("ATLAS_MODEL_DIR", str(tmp_path))
+    with pytest.raises(SystemExit) as exit_info:
+        settings_from_args(["--fetch-model"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == str(cached)
+
+
+def test_a_missing_engine_is_named_not_a_traceback(model: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
+    monkeypatch.delitem(sys.modules, "atlas_reference.app", raising=False)
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if the extra were not installed
+    assert main(["-m", str(model)]) == 2
+    err = capsys.readouterr().err
+    assert "uvicorn is not installed" in err and "'.[reference]'" in err

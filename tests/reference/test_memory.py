@@ -7,9 +7,9 @@ import threading
 import numpy as np
 import pytest
 
+from atlas_models import default_model_path
 from atlas_reference.features import TokenFeatures, polynomial_features
 from atlas_reference.memory import AtlasMemory, MemoryConfig, newton_schulz
-from atlas_reference.models import default_model_path
 
 
 def _read(memory: AtlasMemory, features: TokenFeatures, ids: np.ndarray, **kw: int):

@@ -8,7 +8,7 @@ from pathlib import Path
 import gguf
 import pytest
 
-from atlas_reference.tinymodel import main, write_tiny_model
+from atlas_models.tiny import main, write_tiny_model
 
 
 def _digest(path: Path) -> str:

@@ -28,6 +28,7 @@ def model_cache_dir() -> Path:
 
 
 def default_model_path() -> Path:
+    """Where the default model is (or will be, once fetched)."""
     return model_cache_dir() / MODEL_FILENAME
 
 

@@ -27,7 +27,7 @@ so after the final norm it is a positive constant, and column 0 of ``output`` pu
 tokens and the non-printable byte tokens far down. Generation therefore always runs to
 ``max_tokens`` and yields printable ASCII.
 
-Command line: ``python -m atlas_reference.tinymodel OUT.gguf [--seed N]`` writes the file and
+Command line: ``python -m atlas_models.tiny OUT.gguf [--seed N]`` writes the file and
 prints its path.
 """
 

@@ -75,7 +75,8 @@ def select(faults, args):  # noqa: ANN001, ANN201 - plain script glue
 
 
 def run_all(harness, chosen, runnable, baseline, jobs):  # noqa: ANN001, ANN201
-    """Every chosen fault, ``jobs`` at a time; outcomes in the catalogue's order."""
+    """Every chosen fault, ``jobs`` at a time, then the timed faults one by one; outcomes in
+    the catalogue's order."""
     done = 0
 
     def one(fault):  # noqa: ANN001, ANN202
@@ -90,8 +91,12 @@ def run_all(harness, chosen, runnable, baseline, jobs):  # noqa: ANN001, ANN201
               f"{outcome.caught_by or outcome.detail}", flush=True)
         return outcome
 
+    outcomes = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(one, chosen))
+        untimed = [f for f in chosen if not f.timed]
+        outcomes.update(zip(untimed, pool.map(one, untimed), strict=True))
+    outcomes.update((f, one(f)) for f in chosen if f.timed)
+    return [outcomes[f] for f in chosen]
 
 
 def merge(paths: list[Path], out: Path) -> int:

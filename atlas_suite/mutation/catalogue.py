@@ -45,6 +45,12 @@ class Fault:
         return self.tags or f"@req.{self.requirement}"
 
     @property
+    def timed(self) -> bool:
+        """Whether its scenarios judge timing: they run with no other fault beside them, as
+        another fault's servers on the same cores would stretch the figures they compare."""
+        return "@timing" in self.tag_expression
+
+    @property
     def excluded_tags(self) -> list[str]:
         """Environment tags the run leaves out (the fault's own ``needs`` stay in)."""
         return [tag for need, tag in ENVIRONMENT_TAGS.items() if need not in self.needs]

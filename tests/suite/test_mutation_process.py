@@ -91,3 +91,12 @@ def test_a_server_copy_that_cannot_import_is_broken_not_killed(tmp_path: Path) -
     outcome = Harness(tmp_path).run_fault(fault)
     assert outcome.verdict == BROKEN
     assert "no_such_module_anywhere" in outcome.detail
+
+
+def test_faults_judged_on_timing_run_alone_and_the_others_side_by_side() -> None:
+    timed = parse_fault({"id": "t", "requirement": "PERF-OVERHEAD", "what": "w", "file": "f",
+                         "find": "a", "replace": "b", "tags": "@req.PERF-OVERHEAD and @timing"},
+                        "t.toml")
+    untimed = parse_fault({"id": "u", "requirement": "MEM-CORRUPT", "what": "w", "file": "f",
+                           "find": "a", "replace": "b"}, "t.toml")
+    assert timed.timed and not untimed.timed

@@ -93,10 +93,12 @@ def test_a_server_copy_that_cannot_import_is_broken_not_killed(tmp_path: Path) -
     assert "no_such_module_anywhere" in outcome.detail
 
 
+def _fault(fault_id: str, requirement: str, **extra: str) -> object:
+    return parse_fault({"id": fault_id, "requirement": requirement, "what": "w",
+                        "file": "atlas_reference/x.py", "find": "a", "replace": "b", **extra},
+                       "t.toml")
+
+
 def test_faults_judged_on_timing_run_alone_and_the_others_side_by_side() -> None:
-    timed = parse_fault({"id": "t", "requirement": "PERF-OVERHEAD", "what": "w", "file": "f",
-                         "find": "a", "replace": "b", "tags": "@req.PERF-OVERHEAD and @timing"},
-                        "t.toml")
-    untimed = parse_fault({"id": "u", "requirement": "MEM-CORRUPT", "what": "w", "file": "f",
-                           "find": "a", "replace": "b"}, "t.toml")
-    assert timed.timed and not untimed.timed
+    timed = _fault("t", "PERF-OVERHEAD", tags="@req.PERF-OVERHEAD and @timing")
+    assert timed.timed and not _fault("u", "MEM-CORRUPT").timed

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from atlas_reference.errors import ApiError, error_body
 from atlas_reference.limits import estimate_atlas_bytes
-from atlas_reference.params import AtlasOptions, parse_atlas_extension
+from atlas_reference.params import AtlasOptions, check_messages, parse_atlas_extension
 from atlas_reference.state import ServerState
 
 log = logging.getLogger("atlas.completions")
@@ -37,6 +37,8 @@ class AtlasWork:
 
 async def handle_completion(state: ServerState, body: dict, chat: bool, on_done) -> Response:
     """Serve ``/v1/completions`` (chat=False) or ``/v1/chat/completions`` (chat=True)."""
+    if chat:
+        check_messages(body.get("messages"))
     atlas_raw = body.pop("atlas", None)
     options = None
     if state.settings.atlas:

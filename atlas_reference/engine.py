@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from atlas_reference.errors import ApiError
+
 log = logging.getLogger("atlas.engine")
 
 
@@ -75,7 +77,7 @@ class Engine:
 
     async def tokenize(self, text: str) -> list[int]:
         response = await self.client.post("/tokenize", json={"content": text})
-        response.raise_for_status()
+        _refuse_input(response, "prompt", "the prompt cannot be tokenized")
         return list(response.json()["tokens"])
 
     async def chat_prompt(self, body: dict) -> str:
@@ -83,7 +85,7 @@ class Engine:
         response = await self.client.post(
             "/apply-template", json={"messages": body.get("messages", [])}
         )
-        response.raise_for_status()
+        _refuse_input(response, "messages", "the chat messages cannot be rendered")
         return str(response.json().get("prompt", ""))
 
     async def aclose(self) -> None:
@@ -92,3 +94,14 @@ class Engine:
     def stop(self) -> None:
         # Dropping the server object stops llama.cpp's main loop and frees the model.
         self._server = None
+
+
+def _refuse_input(response: httpx.Response, param: str, what: str) -> None:
+    """The engine failed on what the client sent: a 400 naming the field, never a 500."""
+    if response.status_code == 200:
+        return
+    try:
+        detail = str(response.json()["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        detail = response.text[:300]
+    raise ApiError(400, f"{what}: {detail}", param=param)

@@ -101,3 +101,18 @@ def parse_atlas_extension(
     if not enabled:
         return None
     return AtlasOptions(window_size=window, blend_ratio=float(blend), memory=memory)
+
+
+def check_messages(messages: Any) -> None:
+    """Chat messages the engine can render: a non-empty list of objects whose ``role`` is a
+    string and whose ``content``, when given, is a string, a list of parts or null. llama.cpp
+    answers 500 to anything else; the contract wants a 400 naming the field."""
+    _check(isinstance(messages, list) and len(messages) > 0, "messages",
+           "must be a non-empty list of chat messages")
+    for index, message in enumerate(messages):
+        where = f"messages[{index}]"
+        _check(isinstance(message, dict), where, "must be an object with a role and a content")
+        _check(isinstance(message.get("role"), str), f"{where}.role", "must be a string")
+        content = message.get("content")
+        _check(content is None or isinstance(content, (str, list)), f"{where}.content",
+               "must be a string, a list of content parts or null")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from atlas_suite.http import ApiClient, Exchange, StreamResult
-from atlas_suite.server import ManagedServer
+from atlas_suite.server_protocol import Server
 
 SMALL_MAX_TOKENS = 8  # 2 CPU cores: keep generations short so the whole run stays fast
 
@@ -33,7 +33,7 @@ def atlas_extension(enabled: bool = True, **fields: Any) -> dict[str, Any]:
 class AtlasApi:
     """Domain calls on the scenario's client; every call is recorded as the last response."""
 
-    def __init__(self, http: ApiClient, server: ManagedServer) -> None:
+    def __init__(self, http: ApiClient, server: Server) -> None:
         self.http = http
         self.server = server
 

@@ -10,7 +10,7 @@ docker-image atlas-server-cpu:latest``; any cluster: push it and set ``ATLAS_K8S
     deployment = KubeDeployment.create(overlay)
     deployment.deploy(); deployment.wait_rollout(600)
     with deployment.port_forward() as forward:
-        requests.get(f"{forward.base_url}/health")
+        requests.get(f"{forward.base_url}{routes.HEALTH}")
     deployment.delete()
 """
 
@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from atlas_suite.server_protocol import Server
 from atlas_suite.targets import Unsupported
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -281,14 +282,16 @@ class KubeDeployment:
             self.created = False
 
 
-class KubeServer:
-    """A deployment as the generic steps see a server: requests go through the Service (by a
-    port-forward on 127.0.0.1); logs come from the Deployment's pods."""
+class KubeServer(Server):
+    """A deployment as the generic steps see a server (the ``Server`` protocol): requests go
+    through the Service (by a port-forward on 127.0.0.1); logs come from the Deployment's pods.
+    ``ensure_deployed`` deploys it once, however many scenarios ask."""
 
     started_by_suite = True
     process = None
     memory_dir = None
     root_dir = None
+    api_key = None  # the overlays start the server without a key
 
     def __init__(self, deployment: KubeDeployment) -> None:
         self.deployment = deployment
@@ -297,6 +300,16 @@ class KubeServer:
         self.last_exit_code: int | None = None
         self.last_stop_log_tail = ""
         self.forward: PortForward | None = None
+        self.deploy_tried = False
+
+    def ensure_deployed(self, timeout_s: float = 600) -> None:
+        """Apply the overlay and wait for the rollout, on the first call only (a failed deploy
+        is not tried again: the next scenarios fail on the same deployment)."""
+        if self.deploy_tried:
+            return
+        self.deploy_tried = True
+        self.deployment.deploy()
+        self.deployment.wait_rollout(timeout_s)
 
     @property
     def base_url(self) -> str:
@@ -322,6 +335,10 @@ class KubeServer:
 
     def log_text(self) -> str:
         return self.deployment.logs_tail(100000)
+
+    def stop(self, timeout_s: float = 60.0) -> int | None:
+        raise Unsupported("the suite does not stop a Kubernetes deployment: it deletes pods or "
+                          "restarts the rollout, and the Deployment replaces them")
 
     def require_memory_dir(self) -> Path:
         raise Unsupported("the memory folder is a PersistentVolumeClaim inside the cluster")

@@ -1,4 +1,5 @@
-"""Server processes and the pool that shares one server per configuration across scenarios."""
+"""Server processes, the ``Server`` they are to the steps (``ManagedServer``), and the pool that
+shares one server per configuration across scenarios."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ from pathlib import Path
 import requests
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
+from atlas_suite import routes
 from atlas_suite.config import ServerConfig
+from atlas_suite.server_protocol import Server
 from atlas_suite.targets import ModelPaths, TargetSettings, Unsupported, server_argv
 from atlas_suite.verdicts import (
     NeverHealthy,
@@ -56,9 +59,9 @@ def wait_healthy(base_url: str, timeout_s: float, alive: Callable[[], bool],
         if not alive():
             raise NotHealthy("exited while starting", seen["answer"])
         try:
-            reply = requests.get(f"{base_url}/health", timeout=5)
+            reply = requests.get(f"{base_url}{routes.HEALTH}", timeout=5)
         except requests.RequestException as exc:
-            verdict = verdict_for(exc, "GET /health")
+            verdict = verdict_for(exc, f"GET {routes.HEALTH}")
             seen["answer"] = verdict.verdict if verdict else f"{type(exc).__name__}: {exc}"
             return False
         seen["answer"] = f"HTTP {reply.status_code} {reply.text[:300]}"
@@ -220,16 +223,18 @@ class ServerProcess:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-class ManagedServer:
-    """What steps hold: a server of one configuration, its URL, memory folder and log."""
+class ManagedServer(Server):
+    """A server process the suite started, or a url target: the ``Server`` steps hold."""
 
     def __init__(self, config: ServerConfig, base_url: str, memory_dir: Path | None,
-                 process: ServerProcess | None = None, root_dir: Path | None = None) -> None:
+                 process: ServerProcess | None = None, root_dir: Path | None = None,
+                 api_key: str | None = None) -> None:
         self.config = config
         self.base_url = base_url
         self.memory_dir = memory_dir
         self.process = process
         self.root_dir = root_dir  # suite-owned folder around memory_dir (path traversal checks)
+        self.api_key = api_key  # a url target's own key (-D api_key); None for ours
         self.last_exit_code: int | None = None
         self.last_stop_log_tail = ""  # what the previous process printed last (restarts)
         self.cache: dict[str, object] = {}  # per-server facts steps look up once (model id)
@@ -240,6 +245,13 @@ class ManagedServer:
 
     def alive(self) -> bool:
         return self.process.alive() if self.process else True
+
+    def stop(self, timeout_s: float = 30.0) -> int | None:
+        """SIGTERM, SIGKILL after ``timeout_s``; the exit code and the log tail are kept."""
+        process = self.require_process()
+        self.last_exit_code = process.stop(timeout_s)
+        self.last_stop_log_tail = process.log_tail(30)
+        return self.last_exit_code
 
     def require_memory_dir(self) -> Path:
         if self.memory_dir is None:
@@ -303,9 +315,7 @@ class ServerPool:
     def restart(self, config: ServerConfig) -> ManagedServer:
         """Stop the server of ``config`` gracefully and start it again on the same memory folder."""
         server = self.get(config)
-        process = server.require_process()
-        server.last_exit_code = process.stop()
-        server.last_stop_log_tail = process.log_tail(30)
+        server.stop()
         port = free_port(self.settings.host)
         server.base_url = f"http://{self.settings.host}:{port}"
         server.process = self._launch(config, port, server.memory_dir)
@@ -373,7 +383,8 @@ class ServerPool:
         except NotHealthy as exc:
             raise NeverHealthy(f"the server at {self.settings.base_url} {exc.what}; the last "
                                f"/health answer was: {exc.answer}") from None
-        return ManagedServer(config, self.settings.base_url, self.settings.memory_dir)
+        return ManagedServer(config, self.settings.base_url, self.settings.memory_dir,
+                             api_key=self.settings.api_key)
 
     def _stop(self, server: ManagedServer) -> int | None:
         code = server.process.stop() if server.process else None

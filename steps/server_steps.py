@@ -9,6 +9,7 @@ from behave import given, then, when
 from hamcrest import assert_that, contains_string, equal_to, greater_than, is_not
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from atlas_suite import routes
 from atlas_suite.atlas import atlas_extension
 from atlas_suite.config import ServerConfig
 from atlas_suite.faults import interrupt
@@ -138,10 +139,9 @@ def step_stop_mid_stream(context: Any) -> None:
     extension = atlas_extension() if server.config.atlas else None
     body = api(context).completion_body(long_prompt(20), max_tokens=120, stream=True,
                                         atlas=extension)
-    context.stream = http(context).stream("/v1/completions", body,
+    context.stream = http(context).stream(routes.COMPLETIONS, body,
                                           on_first_event=process.terminate, keep_cut=True)
-    server.last_exit_code = process.stop()
-    server.last_stop_log_tail = process.log_tail(30)
+    server.stop()
 
 
 @then("while it was loading, the server answered /health with 503 in the error envelope")
@@ -178,9 +178,10 @@ def step_healthy(context: Any) -> None:
     assert_that(server.alive(), equal_to(True),
                 f"the server process died (exit code {server.process and server.process.exit_code})"
                 f"; log tail:\n{server.log_tail(40)}")
-    reply = http(context).get("/health")
+    reply = http(context).get(routes.HEALTH)
     assert_that(reply.status, equal_to(200),
-                f"expected /health to answer 200, got {describe_text(reply.status, reply.text)}")
+                f"expected {routes.HEALTH} to answer 200, "
+                f"got {describe_text(reply.status, reply.text)}")
 
 
 @then("the server process is still running")

@@ -8,10 +8,11 @@ from typing import Any, TypeVar
 
 from atlas_suite.atlas import AtlasApi
 from atlas_suite.http import ApiClient, Exchange
-from atlas_suite.server import ManagedServer
+from atlas_suite.server_protocol import Server
 from atlas_suite.targets import Unsupported
 
 F = TypeVar("F", bound=Callable[..., Any])
+S = TypeVar("S", bound=Server)
 
 
 def http(context: Any) -> ApiClient:
@@ -29,20 +30,21 @@ def last_json(context: Any) -> Any:
     return http(context).last.json()
 
 
-def current_server(context: Any) -> ManagedServer:
+def current_server(context: Any) -> Server:
+    """The scenario's server: a process, a url target, a container or a deployment."""
     server = getattr(context, "server", None)
     if server is None:
         raise AssertionError("no server yet: start the scenario with a Given ... server step")
     return server
 
 
-def use_server(context: Any, server: ManagedServer) -> ManagedServer:
+def use_server(context: Any, server: S) -> S:
     """Make ``server`` the one the following steps talk to."""
     context.server = server
     client = http(context)
     client.base_url = server.base_url
-    if not client.headers and context.pool.settings.api_key and not server.started_by_suite:
-        client.use_api_key(context.pool.settings.api_key)  # a url target's own key
+    if not client.headers and server.api_key:
+        client.use_api_key(server.api_key)  # a url target's own key
     return server
 
 

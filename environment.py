@@ -1,43 +1,22 @@
-"""behave hooks: one server pool for the run, a fresh HTTP client per scenario, skips, logs."""
+"""behave hooks: the run's fixtures, skips, a fresh client per scenario, logs.
+
+The fixtures themselves (server pool, scenario client, container pool, Kubernetes deployment)
+are in atlas_suite/steplib/fixtures.py.
+"""
 
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterator
 from typing import Any
 
-from behave import fixture, use_fixture
+from behave import use_fixture
 from behave.model import Scenario, Status
 
 from atlas_suite import traceability
-from atlas_suite.http import ApiClient
 from atlas_suite.reporting import attach_text
-from atlas_suite.server import ServerPool
 from atlas_suite.steplib import verdicts
+from atlas_suite.steplib.fixtures import scenario_client, server_pool, use_tagged_fixtures
 from atlas_suite.tagrules import skip_reason
-from atlas_suite.targets import TargetSettings
-
-
-@fixture
-def server_pool(context: Any) -> Iterator[ServerPool]:
-    """The run's servers: one per configuration, all stopped when the run ends."""
-    settings = TargetSettings.from_userdata(context.config.userdata)
-    pool = ServerPool(settings)
-    context.pool = pool
-    yield pool
-    for label, code in pool.stop_all().items():
-        print(f"atlas-suite: server {label} stopped with exit code {code}")
-
-
-@fixture
-def scenario_client(context: Any) -> Iterator[ApiClient]:
-    """A fresh HTTP client (no key, no history) and no notes for every scenario."""
-    client = ApiClient()
-    context.http = client
-    context.notes = {}
-    context.server = None
-    yield client
-    client.close()
 
 
 def before_all(context: Any) -> None:
@@ -46,6 +25,7 @@ def before_all(context: Any) -> None:
     context.skip_reasons = collections.defaultdict(list)  # reason -> scenario names
     # cleanups run last-in first-out and outside output capture: this one prints near the end
     context.add_cleanup(_print_skip_reasons, context.skip_reasons)
+    context.run_fixtures = {}  # fixtures that live for the run, set up by a scenario's tags
     use_fixture(server_pool, context)
 
 
@@ -65,6 +45,7 @@ def before_scenario(context: Any, scenario: Scenario) -> None:
     if reason:
         scenario.skip(reason=reason)
         return
+    use_tagged_fixtures(context, scenario.effective_tags)
     use_fixture(scenario_client, context)
 
 

@@ -12,19 +12,15 @@ from typing import Any
 from behave import given, then, when
 from hamcrest import assert_that, equal_to, greater_than, is_in, is_not
 
+from atlas_suite import routes
 from atlas_suite.atlas import atlas_extension
 from atlas_suite.config import ServerConfig
-from atlas_suite.containers import (
-    ContainerConfig,
-    ContainerPool,
-    ContainerServer,
-    SaveStorm,
-    gpu_image,
-)
+from atlas_suite.containers import ContainerConfig, ContainerServer, gpu_image
 from atlas_suite.gpu import UtilisationSampler
-from atlas_suite.kube import KubeDeployment, KubeServer
+from atlas_suite.kube import KubeServer
 from atlas_suite.load import burst
 from atlas_suite.steplib import types  # noqa: F401 - typed parameters
+from atlas_suite.steplib.fixtures import cluster, containers
 from atlas_suite.steplib.support import (
     api,
     current_server,
@@ -35,27 +31,10 @@ from atlas_suite.steplib.support import (
     use_server,
 )
 from atlas_suite.texts import long_prompt
-
-_RUN: dict[str, Any] = {}  # the run's container pool and Kubernetes deployment, made on first use
-
-
-# -- the run's containers -----------------------------------------------------------------------
-def _pool(context: Any) -> ContainerPool:
-    """The run's container pool; the first step that needs it registers its removal for the
-    end of the run (behave's "testrun" cleanup layer)."""
-    if "pool" not in _RUN:
-        settings = context.pool.settings
-        _RUN["pool"] = ContainerPool(settings.log_dir, max(settings.startup_timeout_s, 120.0))
-        context.add_cleanup(_remove_containers, layer="testrun")
-    return _RUN["pool"]
+from atlas_suite.workloads import SaveStorm
 
 
-def _remove_containers() -> None:
-    pool = _RUN.pop("pool", None)
-    if pool is not None:
-        print(f"atlas-suite: removed {pool.remove_all()} containers of run {pool.run_id}")
-
-
+# -- the run's containers (the container_pool fixture, atlas_suite/steplib/fixtures.py) -----------
 def _container(context: Any) -> ContainerServer:
     server = current_server(context)
     assert isinstance(server, ContainerServer), "this step needs a server container: start the " \
@@ -65,7 +44,7 @@ def _container(context: Any) -> ContainerServer:
 
 def _fresh(context: Any, config: ContainerConfig) -> ContainerServer:
     """A new container for a lifecycle scenario, removed when the scenario ends."""
-    pool = _pool(context)
+    pool = containers(context)
     server = pool.start(config)
     context.add_cleanup(pool.discard, server)
     return use_server(context, server)
@@ -84,7 +63,7 @@ def step_container(context: Any) -> None:
     IMAGE`` with the image's own command (``-m /models/test-model.gguf --atlas --port 8080``), a
     host folder as its memory folder; ready once ``/health`` answers 200 (polled, never a fixed
     sleep). One container shared by the scenarios that use this step."""
-    use_server(context, _pool(context).get(ContainerConfig(image_command=True)))
+    use_server(context, containers(context).get(ContainerConfig(image_command=True)))
 
 
 @given("a fresh ATLAS server container with its memory folder mounted from the host")
@@ -112,7 +91,7 @@ def step_tmpfs_container(context: Any, size: int) -> None:
     """A container whose memory folder is a size-limited tmpfs inside it: a disk that is really
     full after ``size`` (e.g. "400 KiB"; one memory file of the test model is about 266 kB)."""
     config = ContainerConfig(tmpfs_size=f"{max(size // 1024, 1)}k")
-    use_server(context, _pool(context).get(config))
+    use_server(context, containers(context).get(config))
 
 
 @given("an ATLAS server container limited to {limit:ByteSize} of memory, with a memory budget "
@@ -121,7 +100,7 @@ def step_limited_container(context: Any, limit: int, mb: int) -> None:
     """A container with a memory limit (``docker run --memory``) whose server runs with
     ``--atlas-memory-budget-mb MB``."""
     config = ContainerConfig(ServerConfig(memory_budget_mb=mb), mem_limit=str(limit))
-    use_server(context, _pool(context).get(config))
+    use_server(context, containers(context).get(config))
 
 
 @given("the ATLAS server container is running on the GPU")
@@ -129,7 +108,7 @@ def step_gpu_container(context: Any) -> None:
     """The GPU image (``$ATLAS_GPU_IMAGE``, default atlas-server-gpu:latest) with every GPU
     (``--gpus all``, or podman's CDI device) and ``--cuda``."""
     config = ContainerConfig(image=gpu_image(), gpu=True)
-    use_server(context, _pool(context).get(config))
+    use_server(context, containers(context).get(config))
 
 
 # -- lifecycle ----------------------------------------------------------------------------------
@@ -144,7 +123,7 @@ def step_stop(context: Any) -> None:
 def step_remove(context: Any) -> None:
     """``docker rm -f``: the container is gone; its host memory folder stays."""
     server = _container(context)
-    _pool(context).discard(server)
+    containers(context).discard(server)
     assert_that(server.exists(), equal_to(False), f"the engine still has {server.name}")
 
 
@@ -152,7 +131,7 @@ def step_remove(context: Any) -> None:
 def step_replace(context: Any) -> None:
     """A new container of the same configuration, mounting the same host memory folder (the
     previous container is removed first if it still exists)."""
-    pool = _pool(context)
+    pool = containers(context)
     server = pool.replace(_container(context))
     context.add_cleanup(pool.discard, server)
     use_server(context, server)
@@ -163,7 +142,7 @@ def step_start_again(context: Any) -> None:
     """``docker start`` of the stopped container: same file system and volumes; ready once
     ``/health`` answers 200."""
     server = _container(context)
-    server.start_again(_pool(context).startup_timeout_s)
+    server.start_again(containers(context).startup_timeout_s)
     use_server(context, server)
 
 
@@ -310,7 +289,7 @@ def step_burst_watched(context: Any, count: int, workers: int) -> None:
     atlas = api(context)
     body = atlas.completion_body(long_prompt(300), max_tokens=64, atlas=atlas_extension())
     with UtilisationSampler(0.1) as sampler:
-        context.burst = burst(http(context).url("/v1/completions"), body, count=count,
+        context.burst = burst(http(context).url(routes.COMPLETIONS), body, count=count,
                               workers=workers, headers=http(context).headers)
     context.gpu_report = sampler.report
     print(f"burst: {context.burst.summary()}; GPU: {sampler.report.summary()}")
@@ -323,15 +302,7 @@ def step_gpu_busy(context: Any) -> None:
     assert_that(report.peak_percent, greater_than(0), f"GPU utilisation: {report.summary()}")
 
 
-# -- Kubernetes ---------------------------------------------------------------------------------
-def _remove_deployment() -> None:
-    server = _RUN.pop("kube", None)
-    if server is not None:
-        server.close()
-        server.deployment.delete()
-        print(f"atlas-suite: deleted namespace {server.deployment.namespace}")
-
-
+# -- Kubernetes (the kube_cluster fixture, atlas_suite/steplib/fixtures.py) ----------------------
 def _kube(context: Any) -> KubeServer:
     server = current_server(context)
     assert isinstance(server, KubeServer), "this step needs the Kubernetes deployment: start " \
@@ -345,13 +316,9 @@ def step_deployed(context: Any) -> None:
     ``$ATLAS_K8S_IMAGE``) into a namespace of this run, then ``kubectl rollout status`` (up to
     10 minutes). Once per run; the namespace is deleted at the end. Requests go through the
     Service (``kubectl port-forward service/atlas-server`` on 127.0.0.1)."""
-    if "kube" not in _RUN:
-        deployment = KubeDeployment.create()
-        _RUN["kube"] = KubeServer(deployment)
-        context.add_cleanup(_remove_deployment, layer="testrun")
-        deployment.deploy()
-        deployment.wait_rollout(600)
-    use_server(context, _RUN["kube"])
+    server = cluster(context)
+    server.ensure_deployed(600)
+    use_server(context, server)
 
 
 @then("the deployment has {count:Int} ready replicas")

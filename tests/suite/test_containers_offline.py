@@ -19,7 +19,10 @@ import yaml
 from atlas_suite import containers as c
 from atlas_suite import gpu, kube, tagrules
 from atlas_suite.config import ServerConfig
+from atlas_suite.containers import engine
+from atlas_suite.containers import pool as pool_module
 from atlas_suite.targets import Unsupported
+from atlas_suite.workloads import SaveStorm, WorkloadError
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "docker"
@@ -78,9 +81,9 @@ def test_container_user_follows_the_host_user(tmp_path: Path) -> None:
 
 def test_imported_image_id_is_read_from_the_engine_answer() -> None:
     answer = '{"status":"Importing"}\n{"status":"sha256:abc","progress":""}\n'
-    assert c._imported_id(answer) == "sha256:abc"
+    assert engine._imported_id(answer) == "sha256:abc"
     with pytest.raises(c.ContainerError):
-        c._imported_id('{"status":"nothing"}')
+        engine._imported_id('{"status":"nothing"}')
 
 
 # ---- skip reasons --------------------------------------------------------------------------
@@ -88,9 +91,9 @@ def test_imported_image_id_is_read_from_the_engine_answer() -> None:
 @pytest.fixture
 def no_engine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/absent.sock")
-    c._client.cache_clear()
+    engine._client.cache_clear()
     yield
-    c._client.cache_clear()
+    engine._client.cache_clear()
 
 
 @pytest.mark.usefixtures("no_engine")
@@ -407,8 +410,8 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> list[FakeHandle]:
         started.append(handle)
         return handle
 
-    monkeypatch.setattr(c, "run_server", run_server)
-    monkeypatch.setattr(c, "remove_suite_containers", lambda run=None: 0)
+    monkeypatch.setattr(pool_module, "run_server", run_server)
+    monkeypatch.setattr(pool_module, "remove_suite_containers", lambda run=None: 0)
     return started
 
 
@@ -501,7 +504,7 @@ def test_save_storm_freezes_on_a_saved_state_and_counts_cut_off_saves() -> None:
 
     server, memory = fake_atlas_server()
     url = f"http://127.0.0.1:{server.server_address[1]}"
-    storm = c.SaveStorm(url, "crash.atlas", lambda i: {"prompt": f"text {i}"}, savers=3).start()
+    storm = SaveStorm(url, "crash.atlas", lambda i: {"prompt": f"text {i}"}, savers=3).start()
     storm.freeze(min_saves=30, min_reads=3, timeout_s=30)
     frozen_state = memory["state"]
     current = hashlib.sha256(str(frozen_state).encode()).hexdigest()
@@ -517,8 +520,8 @@ def test_save_storm_freezes_on_a_saved_state_and_counts_cut_off_saves() -> None:
 
 
 def test_save_storm_reports_a_server_that_never_answers() -> None:
-    storm = c.SaveStorm("http://127.0.0.1:9", "x.atlas", lambda i: {}, savers=1).start()
-    with pytest.raises(c.ContainerError, match="did not get going"):
+    storm = SaveStorm("http://127.0.0.1:9", "x.atlas", lambda i: {}, savers=1).start()
+    with pytest.raises(WorkloadError, match="did not get going"):
         storm.freeze(min_saves=5, timeout_s=5)
     storm.finish()
 

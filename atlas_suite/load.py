@@ -285,11 +285,17 @@ class LoadResult:
     rate_per_s: float | None = None
     not_sent: int = 0  # open loop: arrivals dropped because ``max_in_flight`` were in flight
     stopped_by: str = ""
+    started_at: float = math.nan  # time.perf_counter() at the run's start: aligns other clocks
+
+    def done_at(self) -> list[float]:
+        """Every successful request's completion time on the ``time.perf_counter`` clock."""
+        return sorted(self.started_at + s.done_s for s in self.succeeded)
 
     def select(self, label: str) -> LoadResult:
         """The samples of one label, over the same wall time."""
         return LoadResult(self.mode, [s for s in self.samples if s.label == label],
-                          self.duration_s, self.users, self.rate_per_s, 0, self.stopped_by)
+                          self.duration_s, self.users, self.rate_per_s, 0, self.stopped_by,
+                          self.started_at)
 
     def labels(self) -> list[str]:
         return sorted({s.label for s in self.samples})
@@ -545,7 +551,8 @@ class LoadEngine:
         elapsed = time.perf_counter() - t0
         stopped = "count" if requests is not None and len(samples) >= requests else "duration"
         samples.sort(key=lambda s: s.sent_s)
-        return LoadResult("closed", samples, elapsed, users=users, stopped_by=stopped)
+        return LoadResult("closed", samples, elapsed, users=users, stopped_by=stopped,
+                          started_at=t0)
 
     def closed_loop(self, workload: Workload, users: int, *, requests: int | None = None,
                     duration_s: float | None = None) -> LoadResult:
@@ -593,7 +600,7 @@ class LoadEngine:
         samples.sort(key=lambda s: s.sent_s)
         stopped = "count" if requests is not None and index >= requests else "duration"
         return LoadResult("open", samples, elapsed, rate_per_s=rate_per_s, not_sent=not_sent,
-                          stopped_by=stopped)
+                          stopped_by=stopped, started_at=t0)
 
     def open_loop(self, workload: Workload, rate_per_s: float, *, duration_s: float,
                   requests: int | None = None, max_in_flight: int = 256,

@@ -15,10 +15,12 @@ CPU mean and peak, GPU peaks, ATLAS memory peak.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import math
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,7 +29,7 @@ import httpx
 import psutil
 
 from atlas_suite.gpu import nvml_skip_reason
-from atlas_suite.load import distribution, linear_fit
+from atlas_suite.load import distribution, linear_fit, percentile
 
 MB = 1024 * 1024
 
@@ -132,7 +134,7 @@ class ResourceMonitor:
             self.unavailable["gpu"] = "GPU sampling was not asked for"
         if self.base_url is None:
             self.unavailable["atlas"] = "no server URL: no ATLAS memory figures"
-        self._t0 = time.monotonic()
+        self._t0 = time.perf_counter()
         self._thread = threading.Thread(target=self._run, name="resource-monitor", daemon=True)
         self._thread.start()
         return self
@@ -197,7 +199,7 @@ class ResourceMonitor:
 
     def sample_once(self, client: httpx.Client | None = None,
                     with_status: bool = True) -> ResourceSample:
-        sample = ResourceSample(round(time.monotonic() - self._t0, 3))
+        sample = ResourceSample(round(time.perf_counter() - self._t0, 3))
         self._sample_process(sample)
         self._sample_gpus(sample)
         if client is not None and with_status:
@@ -264,6 +266,33 @@ class ResourceMonitor:
         kept = [(t, v) for t, v in zip(times, rss, strict=True) if t >= start]
         fit = linear_fit([t for t, _ in kept], [v for _, v in kept])
         return fit["slope"] * 3600.0
+
+    def growth_per_request(self, done_at: Sequence[float], warmup_share: float = 0.2
+                           ) -> dict[str, float | int]:
+        """Least-squares slope of RSS (KB) against the number of requests completed so far,
+        over the samples after the warm-up share. ``done_at``: completion times on the
+        ``time.perf_counter`` clock (``LoadResult.done_at()``).
+
+        Measured in work, not in time: a server that keeps a little of every request shows the
+        same KB per request on a busy machine as on a quiet one, where an RSS slope per hour
+        halves when the machine serves half as many requests. Beside the slope: ``growth_kb``,
+        what the fit grew over the window, and ``noise_kb``, the spread (5th to 95th
+        percentile) of RSS around the fit: allocators breathe by a few MB, and growth inside
+        that band on a short run is not evidence of a leak."""
+        done = sorted(done_at)
+        times, rss = self.series("rss_mb")
+        start = times[0] + warmup_share * (times[-1] - times[0]) if times else 0.0
+        points = [(bisect.bisect_right(done, self._t0 + t), v * 1024.0)
+                  for t, v in zip(times, rss, strict=True) if t >= start]
+        if len(points) < 3 or points[-1][0] == points[0][0]:
+            return {"kb_per_request": math.nan, "requests": 0, "samples": len(points)}
+        counts, kbs = [n for n, _ in points], [kb for _, kb in points]
+        fit = linear_fit(counts, kbs)
+        residuals = [kb - (fit["intercept"] + fit["slope"] * n) for n, kb in points]
+        requests = counts[-1] - counts[0]
+        return {"kb_per_request": fit["slope"], "samples": len(points), "requests": requests,
+                "growth_kb": fit["slope"] * requests,
+                "noise_kb": percentile(residuals, 95) - percentile(residuals, 5)}
 
     def summary(self, warmup_share: float = 0.2) -> dict[str, Any]:
         _, rss = self.series("rss_mb")

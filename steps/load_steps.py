@@ -4,6 +4,7 @@ resources. The engine is ``atlas_suite.load``; every bound comes from the featur
 from __future__ import annotations
 
 import collections
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -885,6 +886,26 @@ def step_rss_slope(context: Any, mb: float) -> None:
     assert slope is not None, "not enough RSS samples for a slope"
     _check(context, "RSS slope (MB/hour)", slope, mb, slope < mb)
     assert_that(slope, less_than(mb), "RSS slope in MB per hour")
+
+
+@then("the server's memory grows by less than {kb:Number} KB per completed request")
+def step_growth_per_request(context: Any, kb: float) -> None:
+    """Resident memory against work done: the least-squares slope of the server's RSS over the
+    number of requests completed so far, after the first 20 % of the run. A server that keeps
+    something of every request grows by the same amount per request however busy the machine
+    is. Growth that stays inside the RSS's own spread around the fit (allocators breathe by
+    a few MB) is not counted as a leak: on a short run it is noise; a longer soak decides."""
+    run = _run(context)
+    assert run.monitor is not None and run.result is not None, "no load with resources was run"
+    growth = run.monitor.growth_per_request(run.result.done_at())
+    value = growth["kb_per_request"]
+    assert not math.isnan(value), f"too few RSS samples to relate to requests: {growth}"
+    leaking = value >= kb and growth["growth_kb"] > growth["noise_kb"]
+    _check(context, "RSS growth per completed request (KB)", value, kb, not leaking)
+    assert_that(not leaking, equal_to(True), (
+        f"RSS grew {value:.1f} KB per completed request (bound {kb:g}): "
+        f"{growth['growth_kb'] / 1024:.1f} MB over {growth['requests']} requests, beyond its "
+        f"spread of {growth['noise_kb'] / 1024:.1f} MB around the fit"))
 
 
 __all__ = [name for name in dir() if name.startswith("step_")]

@@ -12,7 +12,8 @@ MUTATION_JOBS ?= 2
 
 .PHONY: setup test lint unit test-atlas-server-smoke test-atlas-server-full steps-doc \
         bench serve clean probes images test-containers matrix \
-        test-atlas-server-performance load-test soak mutation mutation-sample flake-check
+        test-atlas-server-performance load-test soak mutation mutation-sample flake-check \
+        fuzz fuzz-memfile
 
 setup: $(VENV)/.installed probes  ## virtual environment, dependencies, model, client probes, images
 	$(BIN)/atlas-reference-server --fetch-model
@@ -35,7 +36,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,reference]'  # the suite, its tests, the reference server
 	touch $@
 
-test: lint unit mutation-sample test-atlas-server-full  ## everything CI runs
+test: lint unit fuzz-memfile mutation-sample test-atlas-server-full  ## everything CI runs
 
 lint:
 	$(BIN)/ruff check .
@@ -54,6 +55,20 @@ mutation:  ## every fault of mutation/faults against its requirement's scenarios
 
 mutation-sample:  ## the faults marked sample = true: a few minutes, so the harness cannot rot
 	$(BIN)/python scripts/atlas-mutation.py --sample --no-baseline  # make test runs every scenario unmutated right after
+
+# make test runs the @fuzz scenario inside the default behave run: 15 cases per route and mode,
+# the same ones every run (seed 0). make fuzz asks for many more, new ones each run.
+FUZZ_EXAMPLES ?= 50
+FUZZ_SECONDS ?= 900
+FUZZ_SEED ?= random
+MEMFILE_FUZZ_SECONDS ?= 45
+
+fuzz:  ## requests generated from schemas/openapi.yaml against the target (ARGS=-D target=...)
+	$(BEHAVE) --tags=@fuzz -D fuzz_examples=$(FUZZ_EXAMPLES) -D fuzz_seconds=$(FUZZ_SECONDS) \
+	  -D fuzz_seed=$(FUZZ_SEED) $(ARGS)
+
+fuzz-memfile:  ## the memory-file reader under atheris (KEEP=1: new inputs join the corpus)
+	$(BIN)/python -m tests.reference.memfile_fuzz $(MEMFILE_FUZZ_SECONDS) $(if $(KEEP),--keep)
 
 steps-doc:  ## regenerate docs/steps.md from the step docstrings
 	$(BIN)/python scripts/gen_steps_doc.py

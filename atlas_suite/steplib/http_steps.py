@@ -135,7 +135,8 @@ def step_header_number(context: Any, name: str) -> None:
 # -- bodies ---------------------------------------------------------------------------------
 @then('the response matches the "{schema}" schema')
 def step_matches_schema(context: Any, schema: str) -> None:
-    """The last response's JSON body is valid against ``schemas/<schema>.schema.json``."""
+    """The last response's JSON body is valid against the schema ``<schema>`` of
+    ``schemas/openapi.yaml`` (its components)."""
     reply = last(context)
     problems = registry().errors(schema, reply.json())
     answer = describe_text(reply.status, reply.text)

@@ -118,7 +118,8 @@ def step_json_length(context: Any, path: str, n: int) -> None:
 
 @then('the JSON at "{path}" matches the "{schema}" schema')
 def step_json_schema(context: Any, path: str, schema: str) -> None:
-    """The value at ``path`` is valid against ``schemas/<schema>.schema.json``."""
+    """The value at ``path`` is valid against the schema ``<schema>`` of
+    ``schemas/openapi.yaml`` (its components)."""
     value = _at(context, path)
     assert_that(registry().errors(schema, value), equal_to([]),
                 f'"{path}" does not have the "{schema}" shape: {value!r}')

@@ -238,6 +238,8 @@ class _StreamProxy:
                         yield _sse(event)
                 yield b"data: [DONE]\n\n"
                 return
+            if data.strip() == "null":  # llama.cpp opens a multi-prompt stream so: not a chunk
+                continue
             if self.transform is None:
                 self._maybe_record(data)
                 yield (line + "\n\n").encode()
@@ -246,6 +248,8 @@ class _StreamProxy:
                 event = json.loads(data)
             except ValueError:
                 yield (line + "\n\n").encode()
+                continue
+            if not isinstance(event, dict):  # not a chunk: nothing to relay or to memorize
                 continue
             _record_usage_if_final(self.state, event)
             for out in await self.transform(event):

@@ -9,7 +9,8 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib.metadata
+import re
 import shlex
 import subprocess
 import sys
@@ -26,8 +27,9 @@ TARGETS = ("reference", "command", "url")
 PROFILES = ("atlas", "openai")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 REFERENCE_PACKAGE = "atlas_reference"  # started as `python -m`, never imported
+DISTRIBUTION = "atlas-acceptance"
 REFERENCE_MISSING = (
-    "target=reference needs the reference server, an optional extra: "
+    "target=reference needs the reference server, an optional extra ({missing} not installed): "
     "pip install '.[reference]' (make setup does); or test another server with "
     "-D target=command or -D target=url")
 
@@ -84,8 +86,8 @@ class TargetSettings:
             raise ValueError(f"profile must be one of {PROFILES}, got {self.profile!r}")
         if self.host not in LOCAL_HOSTS:
             raise ValueError(f"the suite only talks to the local machine, not host={self.host}")
-        if self.target == "reference" and not reference_installed():
-            raise ValueError(REFERENCE_MISSING)
+        if self.target == "reference" and (missing := reference_missing()):
+            raise ValueError(REFERENCE_MISSING.format(missing=", ".join(missing)))
         if self.target == "command" and not self.command:
             raise ValueError("target=command needs -D command='... {port} ... {model} ...'")
         if self.target == "url":
@@ -124,11 +126,23 @@ def make_tiny_model(out_dir: Path) -> Path:
     return out
 
 
-def reference_installed() -> bool:
-    """Whether the reference server can be started here (it is an optional extra).
+def reference_missing() -> list[str]:
+    """The reference server's requirements (the ``reference`` extra) not installed here.
 
-    Looked up, not imported: the suite never imports the server it tests."""
-    return importlib.util.find_spec(REFERENCE_PACKAGE) is not None
+    Read from the installed metadata, not by importing: the suite never imports the server."""
+    try:
+        requires = importlib.metadata.requires(DISTRIBUTION) or []
+    except importlib.metadata.PackageNotFoundError:  # a checkout that was never installed
+        return []
+    wanted = [re.split(r"[\s;<>=!~\[(]", r, maxsplit=1)[0] for r in requires
+              if re.search(r"""extra\s*==\s*["']reference["']""", r)]
+    missing = []
+    for name in wanted:
+        try:
+            importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(name)
+    return missing
 
 
 class ModelPaths:

@@ -213,3 +213,16 @@ def test_pip_installs_no_engine_with_the_suite_alone(tmp_path: Path) -> None:
                 for item in json.loads(report.read_text())["install"]}
     assert {"atlas-acceptance", "behave", "gguf"} <= installs
     assert installs & ENGINE == set()
+
+
+def test_target_reference_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from atlas_suite import targets
+
+    assert targets.reference_missing() == []  # this environment has the reference extra
+    monkeypatch.setattr(importlib.metadata, "requires", lambda name: [
+        "behave>=1.2.6", 'xllamacpp-not-here>=1; extra == "reference"', 'pytest; extra == "dev"'])
+    assert targets.reference_missing() == ["xllamacpp-not-here"]
+    with pytest.raises(ValueError, match=r"xllamacpp-not-here not installed.*\.\[reference\]"):
+        targets.TargetSettings.from_userdata({})
+    assert targets.TargetSettings.from_userdata({"target": "url",
+                                                 "base_url": "http://127.0.0.1:9"}).target == "url"

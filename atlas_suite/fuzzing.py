@@ -250,12 +250,12 @@ def document_for(target: FuzzTarget) -> dict[str, Any]:
 def _drive(strategy: Any, each: Callable[[Any], None], budget: FuzzBudget) -> None:
     """Run ``each`` on up to ``budget.examples`` cases of ``strategy``: no shrinking, no
     example database, the same cases again for the same seed."""
-    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as hypothesis_seed
 
     @settings(max_examples=budget.examples, deadline=None, database=None,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
-              derandomize=False)
+              derandomize=False, verbosity=Verbosity.quiet)  # the report speaks, not Hypothesis
     @given(strategy)
     def explore(case: Any) -> None:
         each(case)

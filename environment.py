@@ -1,7 +1,8 @@
-"""behave hooks: the run's fixtures, skips, a fresh client per scenario, logs.
+"""behave hooks: the run's fixtures, skips by active tags, a fresh client per scenario, logs.
 
 The fixtures themselves (server pool, scenario client, container pool, Kubernetes deployment)
-are in atlas_suite/steplib/fixtures.py.
+are in atlas_suite/steplib/fixtures.py; the active tags and their reasons in
+atlas_suite/tagrules.py.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from atlas_suite import traceability
 from atlas_suite.reporting import attach_text
 from atlas_suite.steplib import verdicts
 from atlas_suite.steplib.fixtures import scenario_client, server_pool, use_tagged_fixtures
-from atlas_suite.tagrules import skip_reason
+from atlas_suite.tagrules import SuiteTagMatcher
 
 
 def before_all(context: Any) -> None:
@@ -27,6 +28,7 @@ def before_all(context: Any) -> None:
     context.add_cleanup(_print_skip_reasons, context.skip_reasons)
     context.run_fixtures = {}  # fixtures that live for the run, set up by a scenario's tags
     use_fixture(server_pool, context)
+    context.active_tags = SuiteTagMatcher(context.pool.settings)
 
 
 def after_all(context: Any) -> None:
@@ -41,9 +43,8 @@ def _print_skip_reasons(skip_reasons: dict[str, list[str]]) -> None:
 
 
 def before_scenario(context: Any, scenario: Scenario) -> None:
-    reason = skip_reason(scenario.effective_tags, context.pool.settings)
-    if reason:
-        scenario.skip(reason=reason)
+    if context.active_tags.should_skip_with_tags(scenario.effective_tags):
+        scenario.skip(reason=context.active_tags.skip_reason)
         return
     use_tagged_fixtures(context, scenario.effective_tags)
     use_fixture(scenario_client, context)

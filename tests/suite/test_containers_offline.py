@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from atlas_suite import containers as c
-from atlas_suite import gpu, kube, tagrules
+from atlas_suite import gpu, kube
 from atlas_suite.config import ServerConfig
 from atlas_suite.containers import engine
 from atlas_suite.containers import pool as pool_module
@@ -629,22 +629,3 @@ def test_k8s_wrapping_kustomization(tmp_path: Path) -> None:
     assert {o["metadata"]["namespace"] for o in objects} == {"atlas-suite-x"}
     assert {x["image"] for x in pod_containers(deployment(objects))} == {"reg/atlas:v2"}
 
-
-# ---- tag rules: which reason wins ------------------------------------------------------------
-
-def test_tag_rules_order_and_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
-    from atlas_suite.targets import TargetSettings
-
-    settings = TargetSettings.from_userdata({})
-    monkeypatch.setattr(kube, "skip_reason", lambda: "no k8s")
-    monkeypatch.setattr(gpu, "nvml_skip_reason", lambda: "no gpu")
-    monkeypatch.setattr(c, "suite_skip_reason", lambda image=None: "no engine")
-    monkeypatch.setattr(c, "gpu_skip_reason", lambda: "no nvidia runtime")
-    assert tagrules.skip_reason({"docker", "atlas"}, settings) == "no engine"
-    assert tagrules.skip_reason({"docker", "gpu"}, settings) == "no gpu"
-    assert tagrules.skip_reason({"k8s"}, settings) == "no k8s"
-    assert tagrules.skip_reason({"memory"}, settings) is None
-    monkeypatch.setattr(gpu, "nvml_skip_reason", lambda: None)
-    monkeypatch.setattr(c, "suite_skip_reason", lambda image=None: None)
-    assert tagrules.skip_reason({"docker"}, settings) is None
-    assert tagrules.skip_reason({"docker", "gpu"}, settings) == "no nvidia runtime"

@@ -16,7 +16,7 @@ sets no context attribute: one set during a scenario would vanish when the scena
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from behave import fixture, use_fixture
 
@@ -107,9 +107,9 @@ def use_tagged_fixtures(context: Any, tags: Iterable[str]) -> None:
 
 def containers(context: Any) -> ContainerPool:
     """The run's container pool (set up here if no tag asked for it yet)."""
-    return use_run_fixture(context, container_pool)  # type: ignore[no-any-return]
+    return cast(ContainerPool, use_run_fixture(context, container_pool))
 
 
 def cluster(context: Any) -> KubeServer:
     """The run's Kubernetes deployment (set up here if no tag asked for it yet)."""
-    return use_run_fixture(context, kube_cluster)  # type: ignore[no-any-return]
+    return cast(KubeServer, use_run_fixture(context, kube_cluster))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 
+from atlas_suite import sse
 from atlas_suite.verdicts import BodyNotJson, ConnectionClosed, ServerDid, StreamCut, verdict_for
 
 DEFAULT_TIMEOUT_S = 120.0
@@ -66,19 +67,16 @@ def describe_text(status: int, text: str, limit: int = 600) -> str:
     return f"HTTP {status} {body}"
 
 
-def parse_sse_lines(lines: Iterator[str]) -> Iterator[dict[str, Any] | str]:
-    """Yield each ``data:`` payload: a dict for JSON, the string "[DONE]" at the end."""
-    for line in lines:
-        if not line.startswith("data:"):
-            continue
-        payload = line[len("data:"):].strip()
-        if payload == "[DONE]":
-            yield "[DONE]"
+def parse_sse_lines(lines: Iterable[str]) -> Iterator[dict[str, Any] | str]:
+    """Yield each event's JSON chunk, then the string "[DONE]" at the end."""
+    for data in sse.events_from_lines(lines):
+        if sse.is_done(data):
+            yield sse.DONE
             return
         try:
-            yield json.loads(payload)
+            yield sse.chunk(data)
         except ValueError:
-            shown = payload if len(payload) <= 300 else payload[:300] + "..."
+            shown = data if len(data) <= 300 else data[:300] + "..."
             raise BodyNotJson(f"a stream event was not JSON: data: {shown}") from None
 
 
@@ -166,10 +164,10 @@ class ApiClient:
                 self.exchanges.append(Exchange("POST", path, reply.status_code,
                                                dict(reply.headers), text))
                 return result
-            lines = (line for line in reply.iter_lines(decode_unicode=True) if line)
+            lines = reply.iter_lines(decode_unicode=True)
             try:
                 for event in parse_sse_lines(_recording(lines, result.raw)):
-                    if event == "[DONE]":
+                    if event == sse.DONE:
                         result.done = True
                     else:
                         result.chunks.append(event)  # type: ignore[arg-type]
@@ -229,6 +227,8 @@ def stream_cut(exc: BaseException, chunks: int, doing: str) -> ServerDid | BaseE
 
 
 def _recording(lines: Iterator[str], sink: list[str]) -> Iterator[str]:
+    """The lines, each non-blank one also kept in ``sink`` (the stream as the report shows)."""
     for line in lines:
-        sink.append(line)
+        if line:
+            sink.append(line)
         yield line

@@ -21,7 +21,7 @@ matplotlib.use("Agg")  # before pyplot: files only, never a window
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from atlas_suite.load import LoadResult  # noqa: E402
+from atlas_suite.load_result import LoadResult  # noqa: E402
 from atlas_suite.resources import ResourceMonitor  # noqa: E402
 
 DEFAULT_DIR = Path("reports/load")

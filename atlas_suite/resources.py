@@ -29,7 +29,7 @@ import httpx
 import psutil
 
 from atlas_suite.gpu import nvml_skip_reason
-from atlas_suite.load import distribution, linear_fit, percentile
+from atlas_suite.stats import distribution, linear_fit, percentile
 
 MB = 1024 * 1024
 

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from atlas_suite.load import linear_fit, percentile, slope_ratio
+from atlas_suite.stats import linear_fit, percentile, slope_ratio
 
 
 # -- context scaling -----------------------------------------------------------------------------

@@ -1,14 +1,22 @@
-"""HTTP workloads that drive a server from several threads at once, with no container or
-process code: they take a base URL and report what they saw.
+"""What the suite sends: workloads that take a base URL and report what they saw, with no
+container or process code.
 
+* ``RequestSpec`` and ``Workload``: the requests the load engine sends (request number -> what
+  to send); ``completion_workload`` and ``mixed_workload`` build them, ``varied_prompt`` gives
+  every request a prompt of its own;
+* ``burst``: N identical requests through a thread pool at once (the overload scenarios);
 * ``SaveStorm``: clients save one memory file over and over while another keeps changing the
   memory, so that a kill can land in the middle of the saves.
 """
 
 from __future__ import annotations
 
+import collections
+import json
+import random
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,3 +157,117 @@ class SaveStorm:
                     self.report.answered.append(str(reply.json()["fingerprint"]))
                     self._saved_generation = max(self._saved_generation, generation)
                     self._cond.notify_all()
+
+
+# -- what to send --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RequestSpec:
+    """One request: an absolute URL, a JSON body (or none), a label to group figures by."""
+
+    url: str
+    body: Any = None
+    method: str = "POST"
+    label: str = "request"
+    keep_payload: bool = False  # keep the parsed JSON answer on the sample (small answers only)
+
+    @property
+    def stream(self) -> bool:
+        return isinstance(self.body, dict) and self.body.get("stream") is True
+
+
+Workload = Callable[[int], RequestSpec]  # request number (0, 1, ...) -> what to send
+
+
+def cycling(*specs: RequestSpec) -> Workload:
+    """A workload that sends ``specs`` in turn."""
+    if not specs:
+        raise ValueError("a workload needs at least one request")
+    return lambda i: specs[i % len(specs)]
+
+
+_WORD_TEXT = """
+river harbour market bread morning lantern window garden letter mountain station winter summer
+village forest candle bridge island engine doctor teacher kitchen silver orange yellow quiet
+gentle rapid ancient modern simple careful distant narrow walked carried opened painted counted
+followed noticed answered travelled gathered the a of and to in on with under over near across
+before after while because
+"""
+_WORDS = tuple(_WORD_TEXT.split())
+
+
+def varied_prompt(approx_tokens: int, seed: int) -> str:
+    """English-like words, about ``approx_tokens`` tokens, different for every ``seed``.
+
+    Every prompt starts differently, so the engine's prompt cache cannot reuse an earlier one:
+    each request pays its whole prompt, as distinct users would.
+    """
+    rng = random.Random(seed)
+    words = [f"Note {seed}:"]
+    while len(words) < max(approx_tokens - 3, 2):  # about one token a word; the note is ~4
+        words.append(rng.choice(_WORDS))
+    return " ".join(words)
+
+
+def completion_workload(base_url: str, model: str, *, max_tokens: int, atlas: bool = True,
+                        stream: bool = False, prompt_tokens: int = 24, chat: bool = False,
+                        label: str | None = None) -> Workload:
+    """Completions of ``max_tokens`` tokens, each with its own short prompt (seeded by number)."""
+    path = routes.completion_path(chat)
+    name = label or ("atlas" if atlas else "plain") + ("-stream" if stream else "")
+
+    def make(i: int) -> RequestSpec:
+        body = routes.completion_body(model, varied_prompt(prompt_tokens, i),
+                                      max_tokens=max_tokens, stream=stream, chat=chat,
+                                      atlas=routes.atlas_extension() if atlas else None)
+        return RequestSpec(base_url.rstrip("/") + path, body, label=name)
+
+    return make
+
+
+def mixed_workload(base_url: str, model: str, *, max_tokens: int, prompt_tokens: int = 24
+                   ) -> Workload:
+    """ATLAS, streamed ATLAS and plain completions in turn (the soak's and the script's mix)."""
+    kinds = [completion_workload(base_url, model, max_tokens=max_tokens, atlas=atlas,
+                                 stream=stream, prompt_tokens=prompt_tokens)
+             for atlas, stream in ((True, False), (True, True), (False, False))]
+    return lambda i: kinds[i % len(kinds)](i)
+
+
+# -- the burst of the fault scenarios ---------------------------------------------------------
+@dataclass
+class BurstResult:
+    """What a burst of identical requests got back."""
+
+    answers: list[tuple[int, str]] = field(default_factory=list)  # (status, body)
+    transport_errors: list[str] = field(default_factory=list)  # no HTTP answer at all
+
+    def statuses(self) -> collections.Counter[int]:
+        return collections.Counter(status for status, _ in self.answers)
+
+    def bodies(self, status: int) -> list[str]:
+        return [body for code, body in self.answers if code == status]
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{n} x HTTP {s}" for s, n in sorted(self.statuses().items()))
+        errors = f", {len(self.transport_errors)} without an answer" if self.transport_errors \
+            else ""
+        return (counts or "no answers") + errors
+
+
+def burst(url: str, body: dict[str, Any], *, count: int, workers: int,
+          headers: dict[str, str] | None = None, timeout_s: float = 300) -> BurstResult:
+    """POST ``body`` to ``url`` ``count`` times through ``workers`` threads at once."""
+    payload = json.dumps(body)
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    result = BurstResult()
+
+    def one(_: int) -> None:
+        try:
+            reply = requests.post(url, data=payload, headers=all_headers, timeout=timeout_s)
+            result.answers.append((reply.status_code, reply.text))
+        except requests.RequestException as exc:
+            result.transport_errors.append(f"{type(exc).__name__}: {exc}")
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(one, range(count)))
+    return result

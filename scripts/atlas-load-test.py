@@ -29,18 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 
-from atlas_suite.load import (
-    LoadEngine,
-    LoadResult,
-    Sample,
-    completion_workload,
-    measure_engine_overhead,
-    render_table,
-    summary_rows,
-)
+from atlas_suite.calibration import measure_engine_overhead
+from atlas_suite.load_engine import LoadEngine
+from atlas_suite.load_result import LoadResult, Sample
+from atlas_suite.load_tables import render_table, summary_rows
 from atlas_suite.plots import plot_load, slug, write_json
 from atlas_suite.resources import ResourceMonitor, pid_listening_on
 from atlas_suite.targets import LOCAL_HOSTS
+from atlas_suite.workloads import completion_workload
 
 KINDS = {"atlas": (True, False), "stream": (True, True), "plain": (False, False),
          "plain-stream": (False, True)}

@@ -10,11 +10,12 @@ Locust comes with the suite (``make setup``); then:
     locust -f scripts/locustfile.py --worker --master-host MASTER
 
 The users send what the behave load scenarios send, built by the same functions
-(``atlas_suite.load.completion_body``, ``varied_prompt``): ATLAS completions, streamed ATLAS
-completions (their time to first token is reported as its own entry, ``TTFT``), plain
-completions, and, in a smaller share, save/load cycles of a memory file that must give back the
-fingerprint just saved. Environment: ``ATLAS_MAX_TOKENS`` (16), ``ATLAS_PROMPT_TOKENS`` (24),
-``ATLAS_API_KEY``, ``ATLAS_SAVE_LOAD_WEIGHT`` (1; 0 leaves save/load users out).
+(``atlas_suite.routes.completion_body``, ``atlas_suite.workloads.varied_prompt``): ATLAS
+completions, streamed ATLAS completions (their time to first token is reported as its own
+entry, ``TTFT``), plain completions, and, in a smaller share, save/load cycles of a memory
+file that must give back the fingerprint just saved. Environment: ``ATLAS_MAX_TOKENS`` (16),
+``ATLAS_PROMPT_TOKENS`` (24), ``ATLAS_API_KEY``, ``ATLAS_SAVE_LOAD_WEIGHT`` (1; 0 leaves
+save/load users out).
 A 503 from admission control is counted as a failure by Locust, with its message.
 """
 
@@ -22,7 +23,6 @@ A 503 from admission control is counted as a failure by Locust, with its message
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import sys
 import time
@@ -32,7 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from locust import HttpUser, between, events, task
 
-from atlas_suite.load import completion_body, varied_prompt
+from atlas_suite import routes, sse
+from atlas_suite.routes import atlas_extension, completion_body
+from atlas_suite.workloads import varied_prompt
 
 MAX_TOKENS = int(os.environ.get("ATLAS_MAX_TOKENS", "16"))
 PROMPT_TOKENS = int(os.environ.get("ATLAS_PROMPT_TOKENS", "24"))
@@ -48,7 +50,7 @@ class _AtlasUser(HttpUser):
     def on_start(self) -> None:
         if API_KEY:
             self.client.headers["Authorization"] = f"Bearer {API_KEY}"
-        with self.client.get("/v1/models", name="/v1/models", catch_response=True) as reply:
+        with self.client.get(routes.MODELS, name=routes.MODELS, catch_response=True) as reply:
             try:
                 self.model = reply.json()["data"][0]["id"]
             except (ValueError, KeyError, IndexError):
@@ -63,42 +65,36 @@ class CompletionUser(_AtlasUser):
 
     def _body(self, atlas: bool, stream: bool = False) -> dict:
         return completion_body(self.model, varied_prompt(PROMPT_TOKENS, next(_numbers)),
-                               max_tokens=MAX_TOKENS, atlas=atlas, stream=stream)
+                               max_tokens=MAX_TOKENS, stream=stream,
+                               atlas=atlas_extension() if atlas else None)
 
     @task(3)
     def atlas_completion(self) -> None:
-        with self.client.post("/v1/completions", json=self._body(True), name="ATLAS completion",
+        with self.client.post(routes.COMPLETIONS, json=self._body(True), name="ATLAS completion",
                               catch_response=True) as reply:
             if reply.status_code == 200 and "atlas" not in reply.json():
                 reply.failure("an ATLAS completion without its atlas block")
 
     @task(1)
     def plain_completion(self) -> None:
-        self.client.post("/v1/completions", json=self._body(False), name="plain completion")
+        self.client.post(routes.COMPLETIONS, json=self._body(False), name="plain completion")
 
     @task(2)
     def streamed_atlas_completion(self) -> None:
         started = time.perf_counter()
         first_token: float | None = None
         done = False
-        with self.client.post("/v1/completions", json=self._body(True, stream=True),
+        with self.client.post(routes.COMPLETIONS, json=self._body(True, stream=True),
                               name="streamed ATLAS completion", stream=True,
                               catch_response=True) as reply:
             if reply.status_code != 200:
                 reply.failure(f"HTTP {reply.status_code}: {reply.text[:200]}")
                 return
-            for raw in reply.iter_lines():
-                line = raw.decode() if isinstance(raw, bytes) else raw
-                if not line.startswith("data:"):
-                    continue
-                data = line[5:].strip()
-                if data == "[DONE]":
+            for data in sse.events_from_lines(reply.iter_lines()):
+                if sse.is_done(data):
                     done = True
                     continue
-                event = json.loads(data)
-                if first_token is None and any(c.get("text") or (c.get("delta") or {})
-                                               .get("content") for c in event.get("choices")
-                                               or []):
+                if first_token is None and sse.has_token(sse.chunk(data)):
                     first_token = time.perf_counter()
             if not done:
                 reply.failure("the stream ended without [DONE]")
@@ -118,11 +114,11 @@ class SaveLoadUser(_AtlasUser):
     @task
     def save_and_load(self) -> None:
         name = f"locust-{os.getpid()}-{id(self) % 10_000}.atlas"
-        saved = self.client.post("/v1/atlas/memory/save", json={"filename": name},
+        saved = self.client.post(routes.MEMORY_SAVE, json={"filename": name},
                                  name="memory save")
         if saved.status_code != 200:
             return
-        with self.client.post("/v1/atlas/memory/load", json={"filename": name},
+        with self.client.post(routes.MEMORY_LOAD, json={"filename": name},
                               name="memory load", catch_response=True) as loaded:
             if loaded.status_code == 200 and \
                     loaded.json().get("fingerprint") != saved.json().get("fingerprint"):
@@ -130,5 +126,5 @@ class SaveLoadUser(_AtlasUser):
 
     def on_stop(self) -> None:
         name = f"locust-{os.getpid()}-{id(self) % 10_000}.atlas"
-        self.client.post("/v1/atlas/memory/delete", json={"filename": name},
+        self.client.post(routes.MEMORY_DELETE, json={"filename": name},
                          name="memory delete")

@@ -18,7 +18,6 @@ from atlas_suite.config import ServerConfig
 from atlas_suite.containers import ContainerConfig, ContainerServer, gpu_image
 from atlas_suite.gpu import UtilisationSampler
 from atlas_suite.kube import KubeServer
-from atlas_suite.load import burst
 from atlas_suite.steplib import types  # noqa: F401 - typed parameters
 from atlas_suite.steplib.fixtures import cluster, containers
 from atlas_suite.steplib.support import (
@@ -31,7 +30,7 @@ from atlas_suite.steplib.support import (
     use_server,
 )
 from atlas_suite.texts import long_prompt
-from atlas_suite.workloads import SaveStorm
+from atlas_suite.workloads import SaveStorm, burst
 
 
 # -- the run's containers (the container_pool fixture, atlas_suite/steplib/fixtures.py) -----------

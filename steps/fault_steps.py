@@ -19,7 +19,6 @@ from atlas_suite.faults import (
     request_or_silence,
     watching_health,
 )
-from atlas_suite.load import BurstResult, burst
 from atlas_suite.memfile import sha256_of
 from atlas_suite.schemas import registry
 from atlas_suite.steplib import types  # noqa: F401 - typed parameters
@@ -35,6 +34,7 @@ from atlas_suite.steplib.support import (
 )
 from atlas_suite.targets import Unsupported
 from atlas_suite.texts import long_prompt
+from atlas_suite.workloads import BurstResult, burst
 
 
 # -- a full disk ------------------------------------------------------------------------------

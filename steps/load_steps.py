@@ -17,20 +17,9 @@ from behave import given, then, when
 from hamcrest import assert_that, equal_to, greater_than, less_than, less_than_or_equal_to
 
 from atlas_suite.atlas import expect_ok
-from atlas_suite.load import (
-    LoadEngine,
-    LoadResult,
-    RequestSpec,
-    completion_body,
-    completion_workload,
-    distribution,
-    interleaved_pairs,
-    mixed_workload,
-    percentile,
-    render_table,
-    summary_rows,
-    varied_prompt,
-)
+from atlas_suite.load_engine import LoadEngine, interleaved_pairs
+from atlas_suite.load_result import LoadResult
+from atlas_suite.load_tables import render_table, summary_rows
 from atlas_suite.plots import plot_load, plot_pairs, plot_xy, publish, slug, write_json
 from atlas_suite.reporting import attach_text
 from atlas_suite.resources import (
@@ -39,6 +28,8 @@ from atlas_suite.resources import (
     gpu_unavailable_reason,
     process_tree,
 )
+from atlas_suite.routes import atlas_extension, completion_body
+from atlas_suite.stats import distribution, percentile
 from atlas_suite.steplib import types  # noqa: F401 - typed parameters
 from atlas_suite.steplib.support import (
     api,
@@ -63,6 +54,7 @@ from atlas_suite.timing import (
     total_ratio,
     update_cost_key,
 )
+from atlas_suite.workloads import RequestSpec, completion_workload, mixed_workload, varied_prompt
 
 # what each kind of completion sends: (ATLAS on, streamed)
 KINDS = {"ATLAS": (True, False), "streamed ATLAS": (True, True), "plain": (False, False),
@@ -363,7 +355,8 @@ def step_overhead_pairs(context: Any, pairs: int, tokens: int, baseline: str) ->
                              'atlas object" or "a plain server started without ATLAS"')
 
     def spec(url: str, atlas: bool, label: str) -> Callable[[int], RequestSpec]:
-        body = completion_body(model, OVERHEAD_PROMPT, max_tokens=tokens, atlas=atlas)
+        body = completion_body(model, OVERHEAD_PROMPT, max_tokens=tokens,
+                               atlas=atlas_extension() if atlas else None)
         return lambda _: RequestSpec(url + "/v1/completions", body, label=label,
                                      keep_payload=True)
 
@@ -471,7 +464,8 @@ def step_save_load_cycles(context: Any, cycles: int, name: str, every: int) -> N
                 break
             row: dict[str, Any] = {"cycle": cycle, "learned": cycle % every == 0}
             if row["learned"]:
-                body = completion_body(model, varied_prompt(24, cycle), max_tokens=1, atlas=True)
+                body = completion_body(model, varied_prompt(24, cycle), max_tokens=1,
+                                       atlas=atlas_extension())
                 row["learn_status"] = c.post("/v1/completions", json=body).status_code
             cpu_before, started = cpu_clock(), time.perf_counter()
             saved = c.post("/v1/atlas/memory/save", json={"filename": name})
@@ -642,7 +636,7 @@ def step_scaling(context: Any, start: int, repeats: int) -> None:
     def workload(i: int) -> RequestSpec:
         r, length = order[i]
         body = completion_body(model, varied_prompt(length, 10_000 * r + length),
-                               max_tokens=max_tokens, atlas=True)
+                               max_tokens=max_tokens, atlas=atlas_extension())
         return RequestSpec(url, body, label=str(length), keep_payload=True)
 
     run = _load(context, f"ATLAS prompts of {lengths[0]} to {lengths[-1]} tokens, "

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from atlas_suite.http import parse_sse_lines
-from atlas_suite.load import burst
+from atlas_suite.workloads import burst
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -55,6 +55,6 @@ def test_burst_reports_refused_connections() -> None:
 
 
 def test_sse_parser_stops_at_done() -> None:
-    lines = iter(['data: {"a": 1}', ": keep-alive", 'data: {"b": 2}', "data: [DONE]",
-                  'data: {"c": 3}'])
+    lines = iter(['data: {"a": 1}', "", ": keep-alive", "", 'data: {"b": 2}', "",
+                  "data: [DONE]", "", 'data: {"c": 3}', ""])
     assert list(parse_sse_lines(lines)) == [{"a": 1}, {"b": 2}, "[DONE]"]

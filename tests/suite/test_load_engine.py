@@ -8,22 +8,12 @@ import time
 import numpy as np
 import pytest
 
-from atlas_suite.load import (
-    LoadEngine,
-    RequestSpec,
-    cycling,
-    distribution,
-    error_type,
-    interleaved_pairs,
-    linear_fit,
-    measure_engine_overhead,
-    percentile,
-    render_table,
-    slope_ratio,
-    summary_rows,
-    trivial_server,
-    varied_prompt,
-)
+from atlas_suite.calibration import measure_engine_overhead, trivial_server
+from atlas_suite.load_engine import LoadEngine, interleaved_pairs
+from atlas_suite.load_result import error_type
+from atlas_suite.load_tables import render_table, summary_rows
+from atlas_suite.stats import distribution, linear_fit, percentile, slope_ratio
+from atlas_suite.workloads import RequestSpec, cycling, varied_prompt
 
 
 def test_percentiles_interpolate_linearly_between_observations() -> None:

@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 
-from atlas_suite.load import LoadEngine, RequestSpec, cycling, trivial_server
+from atlas_suite.calibration import trivial_server
+from atlas_suite.load_engine import LoadEngine
 from atlas_suite.plots import attach_file, plot_load, plot_pairs, plot_xy, slug, write_json
 from atlas_suite.resources import ResourceMonitor, gpu_unavailable_reason
+from atlas_suite.workloads import RequestSpec, cycling
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUTES: dict[str, Any] = {

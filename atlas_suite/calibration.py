@@ -1,0 +1,199 @@
+"""The engine measured against a server that does no work: its own overhead is then known.
+
+``TrivialServer`` is a minimal local HTTP server that answers at once (or streams tokens at a
+fixed interval); ``measure_engine_overhead`` drives it with the engine and a raw socket client
+(figures in docs/load.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from atlas_suite import routes
+from atlas_suite.load_engine import LoadEngine
+from atlas_suite.stats import distribution, percentile
+from atlas_suite.workloads import RequestSpec, cycling
+
+
+class TrivialServer:
+    """A minimal HTTP/1.1 keep-alive server on 127.0.0.1 that does no work.
+
+    POST with ``"stream": true`` in the body: ``tokens`` server-sent events, ``interval_s``
+    apart, then ``[DONE]``. A path in ``routes``: that JSON. Any other request: a small
+    completion JSON at once. A path that contains ``status=NNN`` answers that status with an
+    OpenAI error envelope.
+    """
+
+    def __init__(self, tokens: int = 8, interval_s: float = 0.0,
+                 routes: dict[str, Any] | None = None) -> None:
+        self.tokens = tokens
+        self.interval_s = interval_s
+        self.routes = {path: json.dumps(body).encode() for path, body in (routes or {}).items()}
+        self.port = 0
+        self.requests = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="trivial-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> TrivialServer:
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("the trivial server did not start within 10 s")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        loop = self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self._server = loop.run_until_complete(
+            asyncio.start_server(self._handle, "127.0.0.1", 0))
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            self._server.close()
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError,
+                                 asyncio.LimitOverrunError):
+            while True:
+                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+                request_line, *header_lines = head.split("\r\n")
+                headers = {k.strip().lower(): v.strip() for k, _, v in
+                           (line.partition(":") for line in header_lines if ":" in line)}
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                self.requests += 1
+                path = request_line.split(" ")[1] if " " in request_line else "/"
+                await self._answer(writer, path, body)
+        writer.close()
+
+    async def _answer(self, writer: asyncio.StreamWriter, path: str, body: bytes) -> None:
+        if "status=" in path:
+            status = int(path.split("status=")[1][:3])
+            payload = json.dumps({"error": {"message": "refused", "type": "unavailable_error",
+                                            "code": status, "param": None}}).encode()
+            writer.write(f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
+                         f"Content-Length: {len(payload)}\r\n\r\n".encode() + payload)
+            await writer.drain()
+            return
+        if path.split("?")[0] in self.routes:
+            _json_answer(writer, self.routes[path.split("?")[0]])
+            await writer.drain()
+            return
+        if b'"stream": true' in body or b'"stream":true' in body:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                         b"Transfer-Encoding: chunked\r\n\r\n")
+            for k in range(self.tokens):
+                if self.interval_s:
+                    await asyncio.sleep(self.interval_s)
+                _chunk(writer, f'data: {{"choices": [{{"text": "t{k}"}}]}}\n\n'.encode())
+                await writer.drain()
+            _chunk(writer, b"data: [DONE]\n\n")
+            writer.write(b"0\r\n\r\n")
+            await writer.drain()
+            return
+        _json_answer(writer, b'{"choices": [{"text": "ok"}], "usage": {"completion_tokens": 1}}')
+        await writer.drain()
+
+
+def _json_answer(writer: asyncio.StreamWriter, payload: bytes) -> None:
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\n\r\n" % len(payload) + payload)
+
+
+def _chunk(writer: asyncio.StreamWriter, data: bytes) -> None:
+    writer.write(b"%x\r\n" % len(data) + data + b"\r\n")
+
+
+@contextlib.contextmanager
+def trivial_server(tokens: int = 8, interval_s: float = 0.0,
+                   routes: dict[str, Any] | None = None) -> Iterator[TrivialServer]:
+    """A running ``TrivialServer``, stopped on exit."""
+    with TrivialServer(tokens, interval_s, routes) as server:
+        yield server
+
+
+def raw_socket_latencies(url: str, count: int) -> list[float]:
+    """Round trips of a minimal blocking keep-alive socket client (the floor under any client)."""
+    host, port = url.split("//")[1].split(":")
+    request = (f"POST {routes.COMPLETIONS} HTTP/1.1\r\nHost: x\r\n"
+               "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}").encode()
+    out = []
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for _ in range(count):
+            started = time.perf_counter()
+            sock.sendall(request)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += sock.recv(65536)
+            head, _, rest = data.partition(b"\r\n\r\n")
+            length = int([line.split(b":")[1] for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length")][0])
+            while len(rest) < length:
+                rest += sock.recv(65536)
+            out.append((time.perf_counter() - started) * 1000.0)
+    return out
+
+
+def measure_engine_overhead(*, sequential: int = 2000, users: int = 50,
+                            concurrent_requests: int = 5000, stream_users: int = 50,
+                            interval_ms: float = 10.0, tokens: int = 20,
+                            open_rate: float = 200.0, open_seconds: float = 5.0
+                            ) -> dict[str, Any]:
+    """The engine against ``TrivialServer``: what it adds per request, how many requests per
+    second it can drive, how exactly it times tokens, and how punctual its open loop is."""
+    engine = LoadEngine(timeout_s=30)
+    figures: dict[str, Any] = {}
+    with trivial_server() as server:
+        spec = RequestSpec(server.url + routes.COMPLETIONS, {"prompt": "x"}, label="trivial")
+        raw_socket_latencies(server.url, 200)  # warm-up
+        raw = raw_socket_latencies(server.url, sequential)
+        engine.closed_loop(cycling(spec), 1, requests=200)
+        one = engine.closed_loop(cycling(spec), 1, requests=sequential)
+        figures["sequential"] = {
+            "raw_socket_ms": distribution(raw), "engine_ms": one.summary()["latency_ms"],
+            "engine_overhead_p50_ms": percentile(one.latencies(), 50) - percentile(raw, 50),
+        }
+        many = engine.closed_loop(cycling(spec), users, requests=concurrent_requests)
+        figures["closed_loop_capacity"] = {"users": users,
+                                           "requests_per_s": many.summary()["requests_per_s"],
+                                           "latency_ms": many.summary()["latency_ms"]}
+        opened = engine.open_loop(cycling(spec), open_rate, duration_s=open_seconds)
+        figures["open_loop_punctuality"] = {"rate_per_s": open_rate,
+                                            "lateness_ms": opened.summary()["lateness_ms"],
+                                            "achieved_per_s": opened.summary()["requests_per_s"]}
+    with trivial_server(tokens=tokens, interval_s=interval_ms / 1000.0) as server:
+        body = {"prompt": "x", "stream": True}
+        spec = RequestSpec(server.url + routes.COMPLETIONS, body, label="stream")
+        for n in (1, stream_users):
+            run = engine.closed_loop(cycling(spec), n, requests=n * 5)
+            itl = run.summary()["itl_ms"]
+            figures[f"stream_timing_{n}_users"] = {
+                "interval_ms": interval_ms, "itl_ms": itl,
+                "itl_error_p50_ms": (itl["p50"] or math.nan) - interval_ms,
+                "ttft_ms": run.summary()["ttft_ms"]}
+    return figures

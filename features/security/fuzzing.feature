@@ -9,7 +9,7 @@ Feature: Generated requests never break the server or the contract
   The default run sends a few cases per route (-D fuzz_examples=15, the same cases every run);
   `make fuzz` sends many more, new ones each run (docs/fuzzing.md).
 
-  @req.QUAL-NO-CRASH @req.ERR-ENVELOPE @req.SEC-KEY-SECRET @req.API-MEMORY-DIR
+  @req.QUAL-NO-CRASH @req.ERR-ENVELOPE @req.SEC-KEY-SECRET
   Scenario: Every route holds against requests generated from the OpenAPI document
     Given a server to fuzz that requires the API key "suite-fuzz-key-5d1e"
     When I fuzz every route of the OpenAPI document

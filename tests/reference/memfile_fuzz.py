@@ -105,7 +105,7 @@ def main(seconds: int, keep: bool = False) -> int:
         read_both(data)
 
     args = [sys.argv[0], f"-max_total_time={seconds}", f"-max_len={MAX_LEN}",
-            f"-artifact_prefix={CORPUS}/crash-", "-print_final_stats=1",
+            f"-artifact_prefix={CORPUS}/", "-print_final_stats=1",  # crash-<sha1> there
             *((str(CORPUS), str(work)) if keep else (str(work), str(CORPUS)))]
     atheris.Setup(args, one_input)
     atheris.Fuzz()  # exits the process: 0 when nothing crashed

@@ -54,25 +54,28 @@ def test_a_run_past_its_timeout_is_stopped_with_everything_it_started(tmp_path: 
 
 
 def test_an_interrupt_stops_the_runs_in_flight_and_starts_no_more(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    script = FAMILY.replace("print(child.pid, flush=True)",
+                            f"open({str(pid_file)!r}, 'w').write(str(child.pid))")
     outcome: dict[str, object] = {}
 
     def run() -> None:
-        outcome["done"] = run_in_own_group([sys.executable, "-c", FAMILY], cwd=tmp_path,
+        outcome["done"] = run_in_own_group([sys.executable, "-c", script], cwd=tmp_path,
                                            env=dict(os.environ), timeout_s=120)
 
     thread = threading.Thread(target=run)
     thread.start()
     tick = threading.Event()
-    for _ in range(600):  # the run registers its group as soon as it has started (30 s at most)
-        if runner._GROUPS or tick.wait(0.05):
+    for _ in range(1200):  # the family is up once the grandchild's pid is written (60 s at most)
+        if (pid_file.is_file() and pid_file.read_text()) or tick.wait(0.05):
             break
-    assert runner._GROUPS, "the run never started"
+    assert pid_file.is_file(), "the run never started its grandchild"
     runner.interrupt()
     thread.join(timeout=60)
     assert not thread.is_alive(), "the interrupted run did not end"
     done = outcome["done"]
     assert isinstance(done, subprocess.CompletedProcess) and done.returncode != 0
-    assert _grandchild_gone(int(done.stdout.split()[0]))
+    assert _grandchild_gone(int(pid_file.read_text()))
     fault = parse_fault({"id": "f", "requirement": "MEM-CORRUPT", "what": "w",
                          "file": "atlas_reference/x.py", "find": "a", "replace": "b"}, "t.toml")
     later = Harness(tmp_path).run_fault(fault)

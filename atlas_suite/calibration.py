@@ -14,7 +14,7 @@ import math
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from atlas_suite import routes
@@ -27,13 +27,17 @@ class TrivialServer:
     """A minimal HTTP/1.1 keep-alive server on 127.0.0.1 that does no work.
 
     POST with ``"stream": true`` in the body: ``tokens`` server-sent events, ``interval_s``
-    apart, then ``[DONE]``. A path in ``routes``: that JSON. Any other request: a small
+    apart, then ``[DONE]``. A path in ``routes``: that JSON. With a ``handler``, any other
+    request gets the JSON it returns for (path, parsed body): a stand-in server for the
+    experiments' unit tests. Otherwise: a small
     completion JSON at once. A path that contains ``status=NNN`` answers that status with an
     OpenAI error envelope.
     """
 
     def __init__(self, tokens: int = 8, interval_s: float = 0.0,
-                 routes: dict[str, Any] | None = None) -> None:
+                 routes: dict[str, Any] | None = None,
+                 handler: Callable[[str, Any], Any] | None = None) -> None:
+        self.handler = handler
         self.tokens = tokens
         self.interval_s = interval_s
         self.routes = {path: json.dumps(body).encode() for path, body in (routes or {}).items()}
@@ -115,6 +119,11 @@ class TrivialServer:
             writer.write(b"0\r\n\r\n")
             await writer.drain()
             return
+        if self.handler is not None:
+            _json_answer(writer, json.dumps(self.handler(path, json.loads(body or b"null")))
+                         .encode())
+            await writer.drain()
+            return
         _json_answer(writer, b'{"choices": [{"text": "ok"}], "usage": {"completion_tokens": 1}}')
         await writer.drain()
 
@@ -130,9 +139,10 @@ def _chunk(writer: asyncio.StreamWriter, data: bytes) -> None:
 
 @contextlib.contextmanager
 def trivial_server(tokens: int = 8, interval_s: float = 0.0,
-                   routes: dict[str, Any] | None = None) -> Iterator[TrivialServer]:
+                   routes: dict[str, Any] | None = None,
+                   handler: Callable[[str, Any], Any] | None = None) -> Iterator[TrivialServer]:
     """A running ``TrivialServer``, stopped on exit."""
-    with TrivialServer(tokens, interval_s, routes) as server:
+    with TrivialServer(tokens, interval_s, routes, handler) as server:
         yield server
 
 

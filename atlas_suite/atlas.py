@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from atlas_suite import routes
 from atlas_suite.http import ApiClient, Exchange, StreamResult
+from atlas_suite.routes import atlas_extension  # noqa: F401 - the steps' name for it
 from atlas_suite.server_protocol import Server
 
 SMALL_MAX_TOKENS = 8  # 2 CPU cores: keep generations short so the whole run stays fast
@@ -26,10 +28,6 @@ def expect_ok(exchange: Exchange, doing: str) -> Any:
     return exchange.json()
 
 
-def atlas_extension(enabled: bool = True, **fields: Any) -> dict[str, Any]:
-    return {"enabled": enabled, **{k: v for k, v in fields.items() if v is not None}}
-
-
 class AtlasApi:
     """Domain calls on the scenario's client; every call is recorded as the last response."""
 
@@ -40,28 +38,20 @@ class AtlasApi:
     # -- OpenAI ---------------------------------------------------------------------------
     def model_id(self) -> str:
         if "model_id" not in self.server.cache:
-            models = expect_ok(self.http.get("/v1/models"), "list its models")
+            models = expect_ok(self.http.get(routes.MODELS), "list its models")
             self.server.cache["model_id"] = models["data"][0]["id"]
         return str(self.server.cache["model_id"])
 
     def completion_body(self, prompt: str, *, chat: bool = False,
                         max_tokens: int = SMALL_MAX_TOKENS, atlas: dict[str, Any] | None = None,
-                        stream: bool = False) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self.model_id(), "max_tokens": max_tokens,
-                                "temperature": 0, "seed": 42}
-        if chat:
-            body["messages"] = [{"role": "user", "content": prompt}]
-        else:
-            body["prompt"] = prompt
-        if atlas is not None:
-            body["atlas"] = atlas
-        if stream:
-            body["stream"] = True
-        return body
+                        stream: bool = False, **extra: Any) -> dict[str, Any]:
+        """A deterministic request for the server's model (``routes.completion_body``)."""
+        return routes.completion_body(self.model_id(), prompt, max_tokens=max_tokens,
+                                      chat=chat, stream=stream, atlas=atlas, **extra)
 
     @staticmethod
     def completion_path(chat: bool) -> str:
-        return "/v1/chat/completions" if chat else "/v1/completions"
+        return routes.completion_path(chat)
 
     def complete(self, prompt: str, *, chat: bool = False, **options: Any) -> Exchange:
         return self.http.post(self.completion_path(chat),
@@ -83,32 +73,32 @@ class AtlasApi:
 
     # -- ATLAS status and configuration ---------------------------------------------------
     def status(self) -> dict[str, Any]:
-        return expect_ok(self.http.get("/v1/atlas/status"), "report its status")
+        return expect_ok(self.http.get(routes.ATLAS_STATUS), "report its status")
 
     def fingerprint(self) -> str:
         return str(self.status()["memory"]["fingerprint"])
 
     def config(self) -> dict[str, Any]:
-        return expect_ok(self.http.get("/v1/atlas/config"), "report its configuration")
+        return expect_ok(self.http.get(routes.ATLAS_CONFIG), "report its configuration")
 
     def set_config(self, changes: dict[str, Any]) -> Exchange:
-        return self.http.post("/v1/atlas/config", changes)
+        return self.http.post(routes.ATLAS_CONFIG, changes)
 
     def metrics(self) -> dict[str, Any]:
-        return expect_ok(self.http.get("/v1/atlas/metrics"), "report its metrics")
+        return expect_ok(self.http.get(routes.ATLAS_METRICS), "report its metrics")
 
     # -- memory files ---------------------------------------------------------------------
     def save(self, filename: str, memory: str | None = None) -> Exchange:
-        return self.http.post("/v1/atlas/memory/save", _memory_body(filename, memory))
+        return self.http.post(routes.MEMORY_SAVE, _memory_body(filename, memory))
 
     def load(self, filename: str, memory: str | None = None) -> Exchange:
-        return self.http.post("/v1/atlas/memory/load", _memory_body(filename, memory))
+        return self.http.post(routes.MEMORY_LOAD, _memory_body(filename, memory))
 
     def delete(self, filename: str) -> Exchange:
-        return self.http.post("/v1/atlas/memory/delete", {"filename": filename})
+        return self.http.post(routes.MEMORY_DELETE, {"filename": filename})
 
     def reset(self, memory: str | None = None) -> Exchange:
-        return self.http.post("/v1/atlas/memory/reset", {"memory": memory} if memory else {})
+        return self.http.post(routes.MEMORY_RESET, {"memory": memory} if memory else {})
 
     def list_files(self) -> dict[str, str | int | float]:
         """name -> bytes for every memory file the server lists."""
@@ -116,7 +106,7 @@ class AtlasApi:
 
     def list_entries(self) -> dict[str, dict[str, Any]]:
         """name -> the whole list entry (name, bytes, modified) for every memory file."""
-        listing = expect_ok(self.http.get("/v1/atlas/memory/list"), "list its memory files")
+        listing = expect_ok(self.http.get(routes.MEMORY_LIST), "list its memory files")
         return {entry["name"]: entry for entry in listing["data"]}
 
     def memory_in_use(self) -> MemoryInUse:

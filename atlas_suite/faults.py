@@ -14,44 +14,16 @@ from typing import Any
 
 import requests
 
+from atlas_suite import routes
 from atlas_suite.http import ApiClient, Exchange
+from atlas_suite.routes import OPERATIONS, ROUTES, UNKNOWN, Route
 from atlas_suite.server import ServerProcess
 from atlas_suite.verdicts import NoAnswerInTime
 
-
-@dataclass(frozen=True)
-class Route:
-    """One route of the API: its method, path, and whether it belongs to the ATLAS extension."""
-
-    method: str
-    path: str
-    atlas: bool
-
-    def describe(self) -> str:
-        return f"{self.method} {self.path}"
-
-
-# Every /v1 route of the contract (§2, §3); POSTs carry an empty JSON object.
-V1_ROUTES: tuple[Route, ...] = (
-    Route("GET", "/v1/models", False),
-    Route("POST", "/v1/completions", False),
-    Route("POST", "/v1/chat/completions", False),
-    Route("GET", "/v1/atlas/status", True),
-    Route("GET", "/v1/atlas/config", True),
-    Route("POST", "/v1/atlas/config", True),
-    Route("GET", "/v1/atlas/metrics", True),
-    Route("POST", "/v1/atlas/memory/save", True),
-    Route("POST", "/v1/atlas/memory/load", True),
-    Route("GET", "/v1/atlas/memory/list", True),
-    Route("POST", "/v1/atlas/memory/delete", True),
-    Route("POST", "/v1/atlas/memory/reset", True),
-)
-# Public routes outside /v1 and an unknown one: answers that must not leak anything either.
-OTHER_ROUTES: tuple[Route, ...] = (
-    Route("GET", "/health", False),
-    Route("GET", "/metrics", False),
-    Route("GET", "/v1/no-such-route", False),
-)
+# Every /v1 route of the contract (§2, §3; POSTs carry an empty JSON object), then the public
+# routes outside /v1 and an unknown one: answers that must not leak anything either.
+V1_ROUTES: tuple[Route, ...] = ROUTES
+OTHER_ROUTES: tuple[Route, ...] = (*OPERATIONS, Route("GET", UNKNOWN, False))
 
 # Routes that read state only: safe to call on any pooled server.
 READ_ONLY_ROUTES: tuple[Route, ...] = tuple(
@@ -151,7 +123,7 @@ def watching_health(base_url: str, every_s: float = 0.25, timeout_s: float = 60.
         with requests.Session() as session:
             while True:
                 try:
-                    watch.answers.append(session.get(f"{base_url}/health",
+                    watch.answers.append(session.get(base_url + routes.HEALTH,
                                                      timeout=timeout_s).status_code)
                 except requests.RequestException as exc:
                     watch.failures.append(f"/health gave no answer: {type(exc).__name__}")

@@ -26,11 +26,12 @@ from typing import Any
 
 import requests
 
+from atlas_suite import routes
 from atlas_suite.schemas import load_openapi
 
 CHECK_NAMES = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
                "response_headers_conformance", "response_schema_conformance")
-COMPLETION_PATHS = ("/v1/completions", "/v1/chat/completions")
+COMPLETION_PATHS = (routes.COMPLETIONS, routes.CHAT_COMPLETIONS)
 KEY_PLACEHOLDER = "${ATLAS_API_KEY}"  # curl lines name the key, never print it
 REQUEST_TIMEOUT_S = 120.0  # one answer; a server that holds a request longer is a finding
 
@@ -242,7 +243,7 @@ def document_for(target: FuzzTarget) -> dict[str, Any]:
     document = copy.deepcopy(load_openapi())
     if not target.atlas:
         document["paths"] = {path: item for path, item in document["paths"].items()
-                             if not path.startswith("/v1/atlas/")}
+                             if not path.startswith(routes.ATLAS_PREFIX)}
     document["servers"] = [{"url": target.base_url}]
     return document
 
@@ -325,14 +326,14 @@ class ConfigKeeper:
         self.target = target
         self.config: dict[str, Any] | None = None
         if target.atlas:
-            reply = requests.get(f"{target.base_url}/v1/atlas/config",
+            reply = requests.get(target.base_url + routes.ATLAS_CONFIG,
                                  headers=auth_headers(target.api_key), timeout=30)
             if reply.status_code == 200:
                 self.config = {k: v for k, v in reply.json().items() if k in self.FIELDS}
 
     def restore(self) -> None:
         if self.config is not None:
-            requests.post(f"{self.target.base_url}/v1/atlas/config", json=self.config,
+            requests.post(self.target.base_url + routes.ATLAS_CONFIG, json=self.config,
                           headers=auth_headers(self.target.api_key), timeout=30)
 
 

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import httpx
 import psutil
 
+from atlas_suite import routes
 from atlas_suite.gpu import nvml_skip_reason
 from atlas_suite.stats import distribution, linear_fit, percentile
 
@@ -240,8 +241,8 @@ class ResourceMonitor:
     def _sample_status(self, client: httpx.Client, sample: ResourceSample) -> None:
         assert self.base_url is not None
         try:
-            status = client.get(f"{self.base_url}/v1/atlas/status").json()
-            metrics = client.get(f"{self.base_url}/v1/atlas/metrics").json()
+            status = client.get(self.base_url + routes.ATLAS_STATUS).json()
+            metrics = client.get(self.base_url + routes.ATLAS_METRICS).json()
             memories = int(metrics["memory"]["memories"])
             sample.memories = memories
             # every memory has the default memory's dimensions, so its size

@@ -17,6 +17,7 @@ CHAT_COMPLETIONS = "/v1/chat/completions"
 EMBEDDINGS = "/v1/embeddings"
 
 # -- ATLAS routes ----------------------------------------------------------------------------
+ATLAS_PREFIX = "/v1/atlas/"  # every route of the extension, and nothing else, is under it
 ATLAS_STATUS = "/v1/atlas/status"
 ATLAS_CONFIG = "/v1/atlas/config"
 ATLAS_METRICS = "/v1/atlas/metrics"
@@ -41,6 +42,9 @@ class Route:
     method: str
     path: str
     atlas: bool
+
+    def describe(self) -> str:
+        return f"{self.method} {self.path}"
 
 
 ROUTES: tuple[Route, ...] = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from atlas_suite import routes
 from atlas_suite.faults import OTHER_ROUTES, V1_ROUTES, Route, send_route
 from atlas_suite.http import ApiClient, Exchange
 from atlas_suite.schemas import registry
@@ -55,7 +56,7 @@ def find_route(method: str, path: str) -> Route:
     for route in V1_ROUTES + OTHER_ROUTES:
         if (route.method, route.path) == (method, path):
             return route
-    return Route(method, path, path.startswith("/v1/atlas/"))
+    return Route(method, path, path.startswith(routes.ATLAS_PREFIX))
 
 
 def try_credentials(client: ApiClient, route: Route, key: str) -> list[CredentialAttempt]:

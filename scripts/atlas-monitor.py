@@ -31,6 +31,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from atlas_suite import routes
 from atlas_suite.resources import pid_listening_on
 
 
@@ -64,9 +65,9 @@ class Poller:
     def poll(self) -> dict[str, Any]:
         view: dict[str, Any] = {"url": self.url, "time": time.strftime("%H:%M:%S")}
         try:
-            view["health"] = self.client.get("/health").status_code
-            status = self.client.get("/v1/atlas/status")
-            metrics = self.client.get("/v1/atlas/metrics")
+            view["health"] = self.client.get(routes.HEALTH).status_code
+            status = self.client.get(routes.ATLAS_STATUS)
+            metrics = self.client.get(routes.ATLAS_METRICS)
         except httpx.HTTPError as exc:
             view["error"] = f"{type(exc).__name__}: {exc}"
             return view

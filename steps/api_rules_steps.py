@@ -8,7 +8,7 @@ import parse
 from behave import given, then, when
 from hamcrest import assert_that, equal_to
 
-from atlas_suite import api_rules
+from atlas_suite import api_rules, routes
 from atlas_suite.api_rules import REQUEST_PATTERN, REQUESTS, WINDOW_PATTERN, WindowSize
 from atlas_suite.atlas import atlas_extension, expect_ok
 from atlas_suite.steplib import types
@@ -176,7 +176,7 @@ def step_prometheus_equals(context: Any, sample: str, path: str) -> None:
     """GET /metrics, then GET /v1/atlas/metrics: the sample's value equals the JSON number (the
     names are listed in docs/api.md)."""
     atlas = api(context)
-    text = atlas.http.get("/metrics").text
+    text = atlas.http.get(routes.PROMETHEUS).text
     exposed = api_rules.prometheus_value(text, sample)
     reported = api_rules.metric_value(atlas.metrics(), path)
     assert_that(exposed, equal_to(reported),

@@ -16,7 +16,7 @@ import parse
 from behave import then, when
 from hamcrest import assert_that, contains_string, equal_to, greater_than, is_not
 
-from atlas_suite import clients, curl
+from atlas_suite import clients, curl, routes
 from atlas_suite.atlas import expect_ok
 from atlas_suite.clients import ClientCall, ClientOutcome
 from atlas_suite.http import ApiClient, Exchange, describe_text
@@ -81,7 +81,7 @@ def _model(context: Any) -> str:
         key = server.config.api_keys[0] if server.config.api_keys else _key(context)
         lookup.use_api_key(key)
         try:
-            models = expect_ok(lookup.get("/v1/models"), "list its models")
+            models = expect_ok(lookup.get(routes.MODELS), "list its models")
         finally:
             lookup.close()
         server.cache["model_id"] = models["data"][0]["id"]

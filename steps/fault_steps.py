@@ -10,6 +10,7 @@ from typing import Any
 from behave import given, then, when
 from hamcrest import assert_that, contains_string, equal_to, greater_than
 
+from atlas_suite import routes
 from atlas_suite.atlas import atlas_extension, expect_ok
 from atlas_suite.faults import (
     HealthWatch,
@@ -91,7 +92,7 @@ def step_hang_up(context: Any) -> None:
     atlas = api(context)
     body = atlas.completion_body(long_prompt(60), max_tokens=400, stream=True,
                                  atlas=atlas_extension())
-    http(context).open_stream_and_hang_up("/v1/completions", body)
+    http(context).open_stream_and_hang_up(routes.COMPLETIONS, body)
 
 
 @then("a new completion still succeeds")
@@ -151,7 +152,7 @@ def step_burst(context: Any, count: int, workers: int) -> None:
     atlas = api(context)
     body = atlas.completion_body(long_prompt(300), max_tokens=32, atlas=atlas_extension())
     with watching_health(current_server(context).base_url) as watch:
-        context.burst = burst(http(context).url("/v1/completions"), body, count=count,
+        context.burst = burst(http(context).url(routes.COMPLETIONS), body, count=count,
                               workers=workers, headers=http(context).headers)
     context.burst_health = watch
     context.burst_workers = workers
@@ -256,7 +257,7 @@ def step_over_context(context: Any) -> None:
     """An ATLAS completion whose prompt (~5000 tokens) exceeds a 4096-token context: the engine
     refuses it or cuts it; either way its memory reservation must be given back."""
     atlas = api(context)
-    http(context).post("/v1/completions", atlas.completion_body(
+    http(context).post(routes.COMPLETIONS, atlas.completion_body(
         long_prompt(5000), max_tokens=8, atlas=atlas_extension()))
 
 
@@ -267,4 +268,4 @@ def step_long_atlas(context: Any) -> None:
     120 s is recorded as status 0 (a reservation that was never given back)."""
     atlas = api(context)
     body = atlas.completion_body(long_prompt(300), max_tokens=8, atlas=atlas_extension())
-    request_or_silence(http(context), "POST", "/v1/completions", body, timeout_s=120)
+    request_or_silence(http(context), "POST", routes.COMPLETIONS, body, timeout_s=120)

@@ -7,6 +7,7 @@ from typing import Any
 from behave import then, when
 from hamcrest import assert_that, equal_to
 
+from atlas_suite import routes
 from atlas_suite.faults import countdown_problems, send_route
 from atlas_suite.security import (
     CredentialAttempt,
@@ -23,7 +24,7 @@ from atlas_suite.steplib.support import current_server, http, noted, notes
 @when('I send a request with the wrong key "{key}"')
 def step_wrong_key(context: Any, key: str) -> None:
     """GET /v1/models once with ``key`` as the Bearer token; the scenario's own key stays."""
-    http(context).get("/v1/models", headers={"Authorization": f"Bearer {key}"})
+    http(context).get(routes.MODELS, headers={"Authorization": f"Bearer {key}"})
 
 
 # -- every credential on one route ----------------------------------------------------------------

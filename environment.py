@@ -8,6 +8,7 @@ atlas_suite/tagrules.py.
 from __future__ import annotations
 
 import collections
+import signal
 from typing import Any
 
 from behave import use_fixture
@@ -21,6 +22,9 @@ from atlas_suite.tagrules import SuiteTagMatcher
 
 
 def before_all(context: Any) -> None:
+    # a SIGTERM (a CI job cancelled, the mutation harness stopping a run) ends the run the way
+    # Ctrl-C does: behave aborts, then after_all and the fixtures stop every server started
+    signal.signal(signal.SIGTERM, _abort_like_ctrl_c)
     traceability.start(context)  # fails fast on an unknown @req tag or an uncovered requirement
     verdicts.install(context)  # what the server did, in product words, instead of tracebacks
     context.skip_reasons = collections.defaultdict(list)  # reason -> scenario names
@@ -29,6 +33,10 @@ def before_all(context: Any) -> None:
     context.run_fixtures = {}  # fixtures that live for the run, set up by a scenario's tags
     use_fixture(server_pool, context)
     context.active_tags = SuiteTagMatcher(context.pool.settings)
+
+
+def _abort_like_ctrl_c(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
 
 
 def after_all(context: Any) -> None:

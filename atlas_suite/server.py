@@ -365,7 +365,7 @@ class ServerPool:
         started = time.monotonic()
         try:
             process.wait_ready(self.settings.startup_timeout_s)
-        except ServerStartError:
+        except (ServerStartError, KeyboardInterrupt):  # an interrupted start leaves no server
             process.stop(grace_s=5)
             raise
         with open(log_path, "a", encoding="utf-8") as log:

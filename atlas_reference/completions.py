@@ -24,6 +24,9 @@ from atlas_reference.params import AtlasOptions, check_messages, parse_atlas_ext
 from atlas_reference.state import ServerState
 
 log = logging.getLogger("atlas.completions")
+# Copied onto the closing atlas chunk; "usage" too, so that with stream_options.include_usage
+# the last chunk before [DONE] still carries it.
+_CHUNK_HEADER = ("id", "created", "model", "system_fingerprint", "usage")
 
 
 @dataclass
@@ -171,17 +174,19 @@ async def _stream_with_atlas(state: ServerState, path: str, body: dict, work: At
                              on_done) -> Response:
     pieces: list[str] = []
     chat = path.endswith("chat/completions")
+    header: dict = {}  # the stream's id, created, model: OpenAI's types require them per chunk
 
     async def transform(event: dict | None) -> list[dict]:
         """Collect the text as it streams; at the end, append the chunk with the atlas block."""
         if event is not None:
+            header.update({k: event[k] for k in _CHUNK_HEADER if event.get(k) is not None})
             for choice in event.get("choices") or []:
                 delta = choice.get("delta") or {} if chat else choice
                 pieces.append(str(delta.get("content" if chat else "text") or ""))
             return [event]
         block = await _atlas_block(state, work, "".join(pieces))
         work.reserved_bytes = 0  # released by _atlas_block
-        return [{"object": "chat.completion.chunk" if chat else "text_completion",
+        return [{**header, "object": "chat.completion.chunk" if chat else "text_completion",
                  "choices": [], "atlas": block}]
 
     async def release_unfinished() -> None:

@@ -16,6 +16,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from atlas_suite import openai_types
+
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "schemas" / "openapi.yaml"
 DOCUMENT_URI = "https://atlas-acceptance.invalid/schemas/openapi.yaml"
 COMPONENTS = "#/components/schemas/"
@@ -48,9 +50,15 @@ class SchemaRegistry:
                                     format_checker=Draft202012Validator.FORMAT_CHECKER)
 
     def errors(self, name: str, document: Any) -> list[str]:
-        """One line per violation ("at memory.bytes: -1 is less than the minimum of 0")."""
+        """One line per violation ("at memory.bytes: -1 is less than the minimum of 0").
+
+        An OpenAI shape (completion, chat completion, their chunks, the models list) is also
+        validated with the official SDK's type: OpenAI-compatible means what OpenAI's own
+        client accepts too (see :mod:`atlas_suite.openai_types`).
+        """
         found = sorted(self.validator(name).iter_errors(document), key=lambda e: list(e.path))
-        return [f"at {'.'.join(str(p) for p in e.path) or '(top)'}: {e.message}" for e in found]
+        lines = [f"at {'.'.join(str(p) for p in e.path) or '(top)'}: {e.message}" for e in found]
+        return lines + openai_types.errors(name, document)
 
 
 @functools.lru_cache(maxsize=1)

@@ -25,6 +25,8 @@ from atlas_suite.steplib import types
 from atlas_suite.steplib.http_steps import step_prometheus
 from atlas_suite.steplib.support import current_server, http, skips_when_unsupported
 
+DOMAIN = "clients"
+
 MAX_TOKENS = 16  # enough pieces for a stream's order to matter, short enough for 2 CPU cores
 PROMPT = "Say hello to the test suite."
 CLIENT_PATTERN = "|".join(sorted(clients.CLIENTS, key=len, reverse=True))  # longest first

@@ -24,6 +24,8 @@ from atlas_suite.steplib.load_support import (
 from atlas_suite.steplib.support import api, current_server, http
 from atlas_suite.timing import drift_ratio, process_cpu_clock, total_ratio
 
+DOMAIN = "load"
+
 
 def _folder_listing(context: Any) -> dict[str, Any]:
     """The memory files the server lists, and every entry of its folder when reachable."""

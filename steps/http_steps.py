@@ -1,1 +1,2 @@
 from atlas_suite.steplib.http_steps import *  # noqa
+DOMAIN = "generic HTTP/JSON"

@@ -28,6 +28,8 @@ from atlas_suite.steplib.support import api, current_server, noted, notes, skip
 from atlas_suite.timing import generation_concurrency, tail_ratio
 from atlas_suite.workloads import RequestSpec, Workload, completion_workload, mixed_workload
 
+DOMAIN = "load"
+
 DEFAULT_SOAK_S = 75.0  # CI; -D soak_duration=86400 for the founding document's 24 hours
 
 

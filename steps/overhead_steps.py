@@ -24,6 +24,8 @@ from atlas_suite.steplib.load_support import (
 from atlas_suite.steplib.support import api, current_server, skips_when_unsupported, use_server
 from atlas_suite.timing import paired_ratios
 
+DOMAIN = "load"
+
 SAME_SERVER = "the same server without the atlas object"
 PLAIN_SERVER = "a plain server started without ATLAS"
 

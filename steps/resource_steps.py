@@ -15,6 +15,8 @@ from atlas_suite.steplib import types  # noqa: F401 - typed parameters
 from atlas_suite.steplib.load_support import load_result, load_run, record_check
 from atlas_suite.steplib.support import current_server, skip
 
+DOMAIN = "load"
+
 
 # -- resources ------------------------------------------------------------------------------------
 @given("the server's process can be watched")

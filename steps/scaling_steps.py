@@ -29,6 +29,8 @@ from atlas_suite.steplib.support import (
 )
 from atlas_suite.timing import ScalingFit
 
+DOMAIN = "load"
+
 FIGURES = {"memory update time": "memory update", "memory update cost": "memory update",
            "latency": "latency"}
 

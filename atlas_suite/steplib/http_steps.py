@@ -19,7 +19,10 @@ from hamcrest import (
 from atlas_suite.http import describe_text
 from atlas_suite.schemas import registry
 from atlas_suite.steplib import types  # noqa: F401 - registers the typed parameters
+from atlas_suite.steplib.catalogue import sets_response
 from atlas_suite.steplib.support import http, last
+
+DOMAIN = "generic HTTP/JSON"
 
 
 def _headers_lower(headers: dict[str, str]) -> dict[str, str]:
@@ -53,12 +56,14 @@ def step_request_header(context: Any, name: str, value: str) -> None:
 
 # -- requests -------------------------------------------------------------------------------
 @when('I GET "{path}"')
+@sets_response
 def step_get(context: Any, path: str) -> None:
     """GET a path of the current server, e.g. ``When I GET "/v1/atlas/status"``."""
     http(context).get(path)
 
 
 @when('I GET "{path}" {n:Int} times')
+@sets_response
 def step_get_n_times(context: Any, path: str, n: int) -> None:
     """GET a path ``n`` times in a row; "the response" is then the last one."""
     for _ in range(n):
@@ -66,12 +71,14 @@ def step_get_n_times(context: Any, path: str, n: int) -> None:
 
 
 @when('I POST "{path}" with:')
+@sets_response
 def step_post_doc(context: Any, path: str) -> None:
     """POST the doc string as it is (JSON, or deliberately broken JSON)."""
     http(context).post(path, body=context.text or "")
 
 
 @when('I POST "{path}" with a body of {size:ByteSize}')
+@sets_response
 def step_post_size(context: Any, path: str, size: int) -> None:
     """POST a valid JSON body of (at least) ``size`` bytes, e.g. "9 MiB"."""
     filler = "x" * max(size - 40, 0)
@@ -79,6 +86,7 @@ def step_post_size(context: Any, path: str, size: int) -> None:
 
 
 @when('I send a {method:Method} request to "{path}"')
+@sets_response
 def step_send_method(context: Any, method: str, path: str) -> None:
     """Send ``method`` to ``path``; POST, PUT and PATCH carry an empty JSON object."""
     body = "{}" if method in ("POST", "PUT", "PATCH") else None

@@ -24,6 +24,8 @@ from atlas_suite.steplib import types  # noqa: F401 - registers the typed parame
 from atlas_suite.steplib.support import last_json, noted, notes
 from atlas_suite.steplib.types import is_json_kind
 
+DOMAIN = "generic HTTP/JSON"
+
 
 def _at(context: Any, path: str) -> Any:
     return jsonpaths.value_at(last_json(context), path)
@@ -145,6 +147,37 @@ def step_differs_remembered(context: Any, path: str, name: str) -> None:
     """The value at ``path`` is not what was remembered under ``name``."""
     assert_that(_at(context, path), is_not(equal_to(noted(context, name))),
                 f'"{path}" should have changed from the remembered "{name}"')
+
+
+def _remembered_number(context: Any, name: str) -> float:
+    value = noted(context, name)
+    assert_that(is_json_kind(value, "number"), equal_to(True),
+                f'the remembered "{name}" is {value!r}, not a number')
+    return float(value)
+
+
+@then('the JSON at "{path}" is greater than the remembered "{name}"')
+def step_greater_than_remembered(context: Any, path: str, name: str) -> None:
+    """The number at ``path`` is strictly greater than the number remembered under ``name``
+    (a counter that grew, a size that increased)."""
+    assert_that(_number_at(context, path), greater_than(_remembered_number(context, name)),
+                f'"{path}" compared with the remembered "{name}"')
+
+
+@then('the JSON at "{path}" is less than the remembered "{name}"')
+def step_less_than_remembered(context: Any, path: str, name: str) -> None:
+    """The number at ``path`` is strictly less than the number remembered under ``name``."""
+    assert_that(_number_at(context, path), less_than(_remembered_number(context, name)),
+                f'"{path}" compared with the remembered "{name}"')
+
+
+@then('the JSON at "{path}" is at least the remembered "{name}"')
+def step_at_least_remembered(context: Any, path: str, name: str) -> None:
+    """The number at ``path`` is the number remembered under ``name`` or more (a counter that
+    never goes back)."""
+    assert_that(_number_at(context, path),
+                greater_than_or_equal_to(_remembered_number(context, name)),
+                f'"{path}" compared with the remembered "{name}"')
 
 
 __all__ = [name for name in dir() if name.startswith("step_")]

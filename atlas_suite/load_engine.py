@@ -4,13 +4,17 @@
 (``httpx.AsyncClient``), either
 
 * closed-loop: N users, each sending its next request as soon as its previous one is answered;
-* open-loop: requests arrive at a fixed rate (evenly spaced, or Poisson with a seed) whether or
-  not earlier ones were answered, as independent users do;
+* open-loop: requests arrive at a mean rate whether or not earlier ones were answered, as
+  independent users do: evenly spaced (``constant``), with exponential gaps (``poisson``) or
+  with gamma gaps (``gamma``, a burstiness factor: below 1 burstier than Poisson, above 1
+  steadier), all drawn from a seed;
 
 and times every request: end-to-end latency (sent to last byte), and for streams the time to the
 first token and the gaps between tokens. A run is always bounded by a request count, a duration,
 or both, and by a hard deadline; it stops by itself. ``interleaved_pairs`` compares two
-workloads pair by pair. The engine's own overhead is measured in ``atlas_suite.calibration``.
+workloads pair by pair. ``warmup`` requests, sent before the clock starts, are kept apart
+(``LoadResult.warmup``) and count in no figure. The engine's own overhead is measured in
+``atlas_suite.calibration``.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import math
 import random
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -34,6 +38,26 @@ from atlas_suite.stats import percentile
 from atlas_suite.workloads import RequestSpec, Workload
 
 HARD_DEADLINE_S = 3600.0 * 25  # no run lasts longer than a 24-hour soak and its margin
+ARRIVALS = ("constant", "poisson", "gamma")
+
+
+def arrival_gaps(rate_per_s: float, arrival: str = "constant", *, burstiness: float = 1.0,
+                 seed: int = 0) -> Iterator[float]:
+    """Seconds between successive arrivals at a mean of ``rate_per_s``: ``constant`` (1/rate
+    each), ``poisson`` (exponential) or ``gamma`` (shape ``burstiness``, mean 1/rate; shape 1
+    is Poisson), the same sequence for the same seed."""
+    if arrival not in ARRIVALS:
+        raise ValueError(f"unknown arrival process {arrival!r}: use one of {', '.join(ARRIVALS)}")
+    if rate_per_s <= 0 or burstiness <= 0:
+        raise ValueError("arrivals need a positive rate and burstiness")
+    rng = random.Random(seed)
+    while True:
+        if arrival == "constant":
+            yield 1.0 / rate_per_s
+        elif arrival == "poisson":
+            yield rng.expovariate(rate_per_s)
+        else:
+            yield rng.gammavariate(burstiness, 1.0 / (rate_per_s * burstiness))
 
 
 
@@ -129,6 +153,7 @@ class LoadEngine:
         if isinstance(payload, dict):
             usage = payload.get("usage") or {}
             sample.tokens = int(usage.get("completion_tokens") or 0)
+            sample.prompt_tokens = int(usage.get("prompt_tokens") or 0)
             atlas = payload.get("atlas")
             sample.atlas = atlas if isinstance(atlas, dict) else None
         if spec.keep_payload:
@@ -172,22 +197,41 @@ class LoadEngine:
                 sample.error, sample.detail = "not_event_stream", str(exc)[:300]
             sample.latency_ms = (time.perf_counter() - started) * 1000.0
             sample.tokens = int(usage.get("completion_tokens") or events)
+            sample.prompt_tokens = int(usage.get("prompt_tokens") or 0)
             if not done and sample.error is None:
                 sample.error, sample.detail = "incomplete_stream", "the stream ended without [DONE]"
 
+    async def _warm_up(self, pools: Pools, workload: Workload, count: int, users: int
+                       ) -> list[Sample]:
+        """``count`` requests (indices 0..count-1) from ``users`` users before the clock starts."""
+        samples: list[Sample] = []
+        counter = iter(range(count))
+        t0 = time.perf_counter()
+
+        async def user(client: httpx.AsyncClient) -> None:
+            for index in counter:
+                samples.append(await self.send(client, workload(index), index, t0))
+
+        if count > 0:
+            await asyncio.wait_for(
+                asyncio.gather(*(user(pools.for_caller(i)) for i in range(max(1, users)))),
+                timeout=self.timeout_s * count + 30)
+        return sorted(samples, key=lambda s: s.sent_s)
+
     # -- closed loop ----------------------------------------------------------------------------
     async def closed_loop_async(self, workload: Workload, users: int, *,
-                                requests: int | None = None, duration_s: float | None = None
-                                ) -> LoadResult:
+                                requests: int | None = None, duration_s: float | None = None,
+                                warmup: int = 0) -> LoadResult:
         """``users`` users send back to back until ``requests`` were sent or ``duration_s``
-        passed (whichever comes first; at least one of them is required)."""
+        passed (whichever comes first; at least one of them is required), after ``warmup``
+        requests that count in no figure."""
         if requests is None and duration_s is None:
             raise ValueError("a closed loop needs a request count, a duration, or both")
         if users < 1:
             raise ValueError("a closed loop needs at least one user")
         budget = duration_s if duration_s is not None else HARD_DEADLINE_S
         samples: list[Sample] = []
-        counter = iter(range(requests if requests is not None else 2**62))
+        counter = iter(range(warmup, warmup + requests if requests is not None else 2**62))
 
         async def user(client: httpx.AsyncClient) -> None:
             for index in counter:
@@ -196,6 +240,7 @@ class LoadEngine:
                 samples.append(await self.send(client, workload(index), index, t0))
 
         async with Pools(self, users) as pools:  # made before the clock starts
+            warm = await self._warm_up(pools, workload, warmup, users)
             t0 = time.perf_counter()
             stop_at = t0 + budget
             await asyncio.wait_for(
@@ -205,25 +250,29 @@ class LoadEngine:
         stopped = "count" if requests is not None and len(samples) >= requests else "duration"
         samples.sort(key=lambda s: s.sent_s)
         return LoadResult("closed", samples, elapsed, users=users, stopped_by=stopped,
-                          started_at=t0)
+                          started_at=t0, warmup=warm)
 
     def closed_loop(self, workload: Workload, users: int, *, requests: int | None = None,
-                    duration_s: float | None = None) -> LoadResult:
+                    duration_s: float | None = None, warmup: int = 0) -> LoadResult:
         """``closed_loop_async`` on its own event loop (for synchronous callers such as steps)."""
         return asyncio.run(self.closed_loop_async(workload, users, requests=requests,
-                                                  duration_s=duration_s))
+                                                  duration_s=duration_s, warmup=warmup))
 
     # -- open loop ------------------------------------------------------------------------------
     async def open_loop_async(self, workload: Workload, rate_per_s: float, *,
                               duration_s: float, requests: int | None = None,
-                              max_in_flight: int = 256, poisson: bool = False, seed: int = 0
-                              ) -> LoadResult:
-        """Requests arrive at ``rate_per_s`` for ``duration_s`` (or until ``requests`` were
-        scheduled), evenly spaced or, with ``poisson``, with exponential gaps from ``seed``.
-        An arrival that finds ``max_in_flight`` requests unanswered is not sent and counted."""
+                              max_in_flight: int = 256, poisson: bool = False, seed: int = 0,
+                              arrival: str | None = None, burstiness: float = 1.0,
+                              warmup: int = 0) -> LoadResult:
+        """Requests arrive at a mean ``rate_per_s`` for ``duration_s`` (or until ``requests``
+        were scheduled), with the gaps of ``arrival`` (``arrival_gaps``; ``poisson=True`` is
+        the older spelling of ``arrival="poisson"``) drawn from ``seed``, after ``warmup``
+        requests sent one at a time that count in no figure. An arrival that finds
+        ``max_in_flight`` requests unanswered is not sent and counted."""
         if rate_per_s <= 0 or duration_s <= 0:
             raise ValueError("an open loop needs a positive rate and duration")
-        rng = random.Random(seed)
+        arrival = arrival or ("poisson" if poisson else "constant")
+        gaps = arrival_gaps(rate_per_s, arrival, burstiness=burstiness, seed=seed)
         samples: list[Sample] = []
         tasks: set[asyncio.Task[None]] = set()
         not_sent = 0
@@ -233,9 +282,10 @@ class LoadEngine:
             samples.append(await self.send(client, workload(index), index, t0, scheduled_s=at))
 
         async with Pools(self, max_in_flight) as pools:  # made before the clock starts
+            warm = await self._warm_up(pools, workload, warmup, 1)
             t0 = time.perf_counter()
-            index, at = 0, 0.0
-            while at < duration_s and (requests is None or index < requests):
+            index, at = warmup, 0.0
+            while at < duration_s and (requests is None or index - warmup < requests):
                 delay = t0 + at - time.perf_counter()
                 if delay > 0:
                     await asyncio.sleep(delay)
@@ -246,22 +296,28 @@ class LoadEngine:
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
                 index += 1
-                at = at + rng.expovariate(rate_per_s) if poisson else index / rate_per_s
+                # constant: index / rate, not a running sum, so rounding never drifts
+                at = ((index - warmup) / rate_per_s if arrival == "constant"
+                      else at + next(gaps))
             if tasks:
                 await asyncio.wait_for(asyncio.gather(*tasks), timeout=self.timeout_s + 30)
         elapsed = time.perf_counter() - t0
         samples.sort(key=lambda s: s.sent_s)
-        stopped = "count" if requests is not None and index >= requests else "duration"
+        stopped = ("count" if requests is not None and index - warmup >= requests
+                   else "duration")
+        label = f"gamma (burstiness {burstiness:g})" if arrival == "gamma" else arrival
         return LoadResult("open", samples, elapsed, rate_per_s=rate_per_s, not_sent=not_sent,
-                          stopped_by=stopped, started_at=t0)
+                          stopped_by=stopped, started_at=t0, warmup=warm, arrival=label)
 
     def open_loop(self, workload: Workload, rate_per_s: float, *, duration_s: float,
                   requests: int | None = None, max_in_flight: int = 256,
-                  poisson: bool = False, seed: int = 0) -> LoadResult:
+                  poisson: bool = False, seed: int = 0, arrival: str | None = None,
+                  burstiness: float = 1.0, warmup: int = 0) -> LoadResult:
         """``open_loop_async`` on its own event loop."""
         return asyncio.run(self.open_loop_async(
             workload, rate_per_s, duration_s=duration_s, requests=requests,
-            max_in_flight=max_in_flight, poisson=poisson, seed=seed))
+            max_in_flight=max_in_flight, poisson=poisson, seed=seed, arrival=arrival,
+            burstiness=burstiness, warmup=warmup))
 
 
 # -- paired comparisons --------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """What a load run saw: one ``Sample`` per request, and the ``LoadResult`` of a run with the
-figures people look at (throughput, latency, time to first token, inter-token gaps, errors,
-a timeline)."""
+figures people look at (throughput, end-to-end latency, time to first token, time per output
+token, inter-token gaps, errors, a timeline). docs/load-figures.md defines every figure and
+maps it to the names vLLM's benchmark, GuideLLM and AIPerf use."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ class Sample:
     detail: str = ""
     ttft_ms: float | None = None
     itl_ms: list[float] = field(default_factory=list)
-    tokens: int = 0
+    tokens: int = 0  # output (completion) tokens
+    prompt_tokens: int = 0  # from the answer's usage, when it gives them
     atlas: dict[str, Any] | None = None
     lateness_ms: float | None = None  # open loop: how late it was sent against its schedule
     payload: Any = None
@@ -38,6 +40,14 @@ class Sample:
     @property
     def done_s(self) -> float:
         return self.sent_s + self.latency_ms / 1000.0
+
+    @property
+    def tpot_ms(self) -> float | None:
+        """Time per output token after the first: (e2e - TTFT) / (output tokens - 1); None
+        without a first token or with fewer than two tokens."""
+        if self.ttft_ms is None or self.tokens < 2 or not math.isfinite(self.latency_ms):
+            return None
+        return (self.latency_ms - self.ttft_ms) / (self.tokens - 1)
 
 
 def error_type(status: int, text: str) -> str:
@@ -71,6 +81,8 @@ class LoadResult:
     not_sent: int = 0  # open loop: arrivals dropped because ``max_in_flight`` were in flight
     stopped_by: str = ""
     started_at: float = math.nan  # time.perf_counter() at the run's start: aligns other clocks
+    warmup: list[Sample] = field(default_factory=list)  # sent first, kept out of every figure
+    arrival: str = ""  # open loop: constant | poisson | gamma (burstiness b)
 
     def done_at(self) -> list[float]:
         """Every successful request's completion time on the ``time.perf_counter`` clock."""
@@ -80,7 +92,7 @@ class LoadResult:
         """The samples of one label, over the same wall time."""
         return LoadResult(self.mode, [s for s in self.samples if s.label == label],
                           self.duration_s, self.users, self.rate_per_s, 0, self.stopped_by,
-                          self.started_at)
+                          self.started_at, arrival=self.arrival)
 
     def labels(self) -> list[str]:
         return sorted({s.label for s in self.samples})
@@ -107,21 +119,32 @@ class LoadResult:
         return [(s.sent_s + s.ttft_ms / 1000.0, s.done_s) for s in self.succeeded
                 if s.ttft_ms is not None and math.isfinite(s.latency_ms)]
 
+    def tpots(self) -> list[float]:
+        """The time per output token of every successful stream that has one."""
+        return [t for t in (s.tpot_ms for s in self.succeeded) if t is not None]
+
     def summary(self) -> dict[str, Any]:
+        """The run's figures (docs/load-figures.md): ``latency_ms`` is the end-to-end latency,
+        ``tpot_ms`` the time per output token per request, ``itl_ms`` every gap pooled."""
         ok = self.succeeded
         seconds = max(self.duration_s, 1e-9)
         tokens = sum(s.tokens for s in ok)
+        prompt = sum(s.prompt_tokens for s in ok)
         itl = [gap for s in ok for gap in s.itl_ms]
         ttft = [s.ttft_ms for s in ok if s.ttft_ms is not None]
         lateness = [s.lateness_ms for s in self.samples if s.lateness_ms is not None]
         return {
             "mode": self.mode, "users": self.users, "rate_per_s": self.rate_per_s,
+            "arrival": self.arrival or None, "warmup_requests": len(self.warmup),
             "duration_s": self.duration_s, "stopped_by": self.stopped_by,
             "requests": len(self.samples), "succeeded": len(ok), "not_sent": self.not_sent,
             "answered": sum(1 for s in self.samples if s.status is not None),
             "requests_per_s": len(ok) / seconds, "tokens": tokens, "tokens_per_s": tokens / seconds,
+            "output_tokens_per_s": tokens / seconds, "prompt_tokens": prompt,
+            "total_tokens_per_s": (tokens + prompt) / seconds,
             "latency_ms": distribution([s.latency_ms for s in ok]),
-            "ttft_ms": distribution(ttft), "itl_ms": distribution(itl),
+            "ttft_ms": distribution(ttft), "tpot_ms": distribution(self.tpots()),
+            "itl_ms": distribution(itl),
             "lateness_ms": distribution(lateness),
             "errors": {
                 "total": len(self.failed),
@@ -168,3 +191,26 @@ class LoadResult:
             out["samples"] = [{k: v for k, v in asdict(s).items() if k != "payload"}
                               for s in self.samples]
         return out
+
+
+# the figures a baseline, an SLO or a sweep may name: "<key>.<statistic>" or a plain key
+FIGURE_KEYS = ("latency_ms", "ttft_ms", "tpot_ms", "itl_ms")
+RATE_KEYS = ("requests_per_s", "output_tokens_per_s", "total_tokens_per_s")
+
+
+def figure(summary: dict[str, Any], name: str) -> float | None:
+    """One figure of a ``LoadResult.summary()`` by name: ``ttft_ms.p99``, ``tpot_ms.mean``,
+    ``requests_per_s``; the short forms ``e2e`` and ``latency`` mean ``latency_ms``."""
+    key, _, stat = name.partition(".")
+    key = {"e2e": "latency_ms", "e2e_ms": "latency_ms", "latency": "latency_ms",
+           "ttft": "ttft_ms", "tpot": "tpot_ms", "itl": "itl_ms"}.get(key, key)
+    if key not in summary:
+        raise KeyError(f"no figure {name!r}: use one of {', '.join(FIGURE_KEYS)} with .p50, "
+                       f".p90, .p95, .p99 or .mean, or one of {', '.join(RATE_KEYS)}")
+    value = summary[key]
+    if isinstance(value, dict):
+        if stat not in value:
+            raise KeyError(f"no statistic {stat!r} of {key}: use one of "
+                           f"{', '.join(k for k in value if k != 'count')}")
+        value = value[stat]
+    return None if value is None else float(value)

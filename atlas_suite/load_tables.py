@@ -11,29 +11,45 @@ def _ms(value: float | None) -> str:
     return "-" if value is None or not math.isfinite(value) else f"{value:,.1f}"
 
 
+# (summary key, the name every report prints): docs/load-figures.md defines each one
+LATENCY_FIGURES = (
+    ("latency_ms", "end-to-end latency (e2e)"),
+    ("ttft_ms", "time to first token (TTFT)"),
+    ("tpot_ms", "time per output token (TPOT)"),
+    ("itl_ms", "inter-token latency (ITL, pooled gaps)"),
+)
+STATISTICS = ("p50", "p90", "p95", "p99", "mean")
+
+
+def distribution_row(name: str, values: dict[str, Any]) -> tuple[str, str]:
+    """One latency figure at p50 / p90 / p95 / p99 / mean."""
+    return (f"{name} {' / '.join(STATISTICS)} (ms)",
+            " / ".join(_ms(values.get(stat)) for stat in STATISTICS))
+
+
 def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     """(figure, value) rows of a ``LoadResult.summary()``, for a terminal or a report."""
-    lat, ttft, itl = summary["latency_ms"], summary["ttft_ms"], summary["itl_ms"]
     errors = summary["errors"]
     kinds = ", ".join(f"{k}: {v}" for k, v in errors["by_type"].items()) or "none"
     statuses = ", ".join(f"{k}: {v}" for k, v in errors["by_status"].items()) or "none"
+    arrival = summary.get("arrival") or "constant"
     load = (f"{summary['users']} users (closed loop)" if summary["mode"] == "closed"
-            else f"{summary['rate_per_s']:g}/s arrivals (open loop)")
+            else f"{summary['rate_per_s']:g}/s arrivals, {arrival} (open loop)")
     rows = [
         ("load", load),
         ("duration", f"{summary['duration_s']:.1f} s"),
         ("requests sent / succeeded", f"{summary['requests']} / {summary['succeeded']}"),
+        ("warm-up requests (in no figure)", str(summary.get("warmup_requests", 0))),
         ("throughput", f"{summary['requests_per_s']:.2f} requests/s, "
-                       f"{summary['tokens_per_s']:.1f} tokens/s"),
-        ("latency p50 / p95 / p99 (ms)", f"{_ms(lat['p50'])} / {_ms(lat['p95'])} / "
-                                         f"{_ms(lat['p99'])}"),
+                       f"{summary.get('output_tokens_per_s', summary['tokens_per_s']):.1f} "
+                       f"output tokens/s, "
+                       f"{summary.get('total_tokens_per_s', summary['tokens_per_s']):.1f} "
+                       "total tokens/s"),
     ]
-    if ttft["count"]:
-        rows.append(("time to first token p50 / p95 (ms)", f"{_ms(ttft['p50'])} / "
-                                                           f"{_ms(ttft['p95'])}"))
-    if itl["count"]:
-        rows.append(("inter-token latency p50 / p95 (ms)", f"{_ms(itl['p50'])} / "
-                                                           f"{_ms(itl['p95'])}"))
+    for key, name in LATENCY_FIGURES:
+        values = summary.get(key) or {"count": 0}
+        if key == "latency_ms" or values["count"]:
+            rows.append(distribution_row(name, values))
     if summary["mode"] == "open":
         late = summary["lateness_ms"]
         rows.append(("send lateness p50 / p95 (ms)", f"{_ms(late['p50'])} / {_ms(late['p95'])}"))

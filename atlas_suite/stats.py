@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 PERCENTILE_METHOD = "linear"
-PERCENTILES = (50, 95, 99)
+PERCENTILES = (50, 90, 95, 99)
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -26,14 +26,15 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def distribution(values: Sequence[float]) -> dict[str, float | int | None]:
-    """count, mean, min, p50, p95, p99 and max of ``values`` (None for each when empty)."""
+    """count, mean, min, p50, p90, p95, p99 and max of ``values`` (None for each when empty)."""
     if len(values) == 0:
-        return {"count": 0, "mean": None, "min": None, "p50": None, "p95": None, "p99": None,
-                "max": None}
+        return {"count": 0, "mean": None, "min": None,
+                **{f"p{q}": None for q in PERCENTILES}, "max": None}
     array = np.asarray(values, dtype=float)
-    p50, p95, p99 = np.percentile(array, PERCENTILES, method=PERCENTILE_METHOD)
+    points = np.percentile(array, PERCENTILES, method=PERCENTILE_METHOD)
     return {"count": int(array.size), "mean": float(array.mean()), "min": float(array.min()),
-            "p50": float(p50), "p95": float(p95), "p99": float(p99), "max": float(array.max())}
+            **{f"p{q}": float(v) for q, v in zip(PERCENTILES, points, strict=True)},
+            "max": float(array.max())}
 
 
 def linear_fit(x: Sequence[float], y: Sequence[float]) -> dict[str, float]:

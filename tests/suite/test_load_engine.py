@@ -145,7 +145,9 @@ def test_summary_table_names_the_figures() -> None:
         spec = RequestSpec(server.url + "/v1/completions", {"prompt": "x", "stream": True})
         result = LoadEngine().closed_loop(cycling(spec), 2, requests=4)
     text = render_table(summary_rows(result.summary()))
-    for words in ("latency p50 / p95 / p99", "time to first token", "inter-token latency",
+    for words in ("end-to-end latency (e2e) p50 / p90 / p95 / p99 / mean",
+                  "time to first token (TTFT)", "time per output token (TPOT)",
+                  "inter-token latency (ITL, pooled gaps)",
                   "errors by type", "2 users (closed loop)"):
         assert words in text
 

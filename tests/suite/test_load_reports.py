@@ -126,7 +126,7 @@ def test_the_load_test_script_prints_its_table_and_writes_its_report(tmp_path: P
                          "--duration", "1.5", "--concurrent", "4", "--report-dir",
                          str(tmp_path), "--name", "t", "--progress", "0"])
     assert done.returncode == 0, done.stderr
-    for words in ("latency p50 / p95 / p99", "throughput", "by kind", "stream"):
+    for words in ("end-to-end latency (e2e) p50", "throughput", "by kind", "stream"):
         assert words in done.stdout
     figures = json.loads((tmp_path / "t.json").read_text())
     assert figures["summary"]["succeeded"] > 0 and (tmp_path / "t.png").is_file()

@@ -1,4 +1,7 @@
-"""Regenerate docs/steps.md from `behave --steps-catalog` (see atlas_suite/stepsdoc.py)."""
+"""Regenerate docs/steps.md, the step manual, from behave's step registry.
+
+See atlas_suite/stepsdoc.py.
+"""
 
 import sys
 from pathlib import Path

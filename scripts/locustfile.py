@@ -11,11 +11,12 @@ Locust comes with the suite (``make setup``); then:
 
 The users send what the behave load scenarios send, built by the same functions
 (``atlas_suite.routes.completion_body``, ``atlas_suite.workloads.varied_prompt``): ATLAS
-completions, streamed ATLAS completions (their time to first token is reported as its own
-entry, ``TTFT``), plain completions, and, in a smaller share, save/load cycles of a memory
-file that must give back the fingerprint just saved. Environment: ``ATLAS_MAX_TOKENS`` (16),
-``ATLAS_PROMPT_TOKENS`` (24), ``ATLAS_API_KEY``, ``ATLAS_SAVE_LOAD_WEIGHT`` (1; 0 leaves
-save/load users out).
+completions, streamed ATLAS completions (their time to first token, time per output token and
+every inter-token gap are reported as entries of their own, ``TTFT``, ``TPOT`` and ``ITL``, as
+the suite's engine defines them), plain completions, and, in a smaller share, save/load cycles
+of a memory file that must give back the fingerprint just saved. Environment:
+``ATLAS_MAX_TOKENS`` (16), ``ATLAS_PROMPT_TOKENS`` (24), ``ATLAS_API_KEY``,
+``ATLAS_SAVE_LOAD_WEIGHT`` (1; 0 leaves save/load users out).
 A 503 from admission control is counted as a failure by Locust, with its message.
 """
 
@@ -82,7 +83,8 @@ class CompletionUser(_AtlasUser):
     @task(2)
     def streamed_atlas_completion(self) -> None:
         started = time.perf_counter()
-        first_token: float | None = None
+        token_times: list[float] = []
+        usage_tokens = 0
         done = False
         with self.client.post(routes.COMPLETIONS, json=self._body(True, stream=True),
                               name="streamed ATLAS completion", stream=True,
@@ -94,14 +96,35 @@ class CompletionUser(_AtlasUser):
                 if sse.is_done(data):
                     done = True
                     continue
-                if first_token is None and sse.has_token(sse.chunk(data)):
-                    first_token = time.perf_counter()
+                event = sse.chunk(data)
+                if sse.has_token(event):
+                    token_times.append(time.perf_counter())
+                if isinstance(event, dict) and (event.get("usage") or {}).get("completion_tokens"):
+                    usage_tokens = int(event["usage"]["completion_tokens"])
+            ended = time.perf_counter()
             if not done:
                 reply.failure("the stream ended without [DONE]")
-        if first_token is not None:
-            events.request.fire(request_type="SSE", name="TTFT", response_length=0,
-                                response_time=(first_token - started) * 1000.0, exception=None,
-                                context={})
+                return
+        _report_stream(started, token_times, ended, usage_tokens or len(token_times))
+
+
+def _figure(name: str, ms: float, tokens: int = 0) -> None:
+    """A stream figure as its own Locust entry (the suite's names: docs/load.md)."""
+    events.request.fire(request_type="SSE", name=name, response_length=tokens,
+                        response_time=ms, exception=None, context={})
+
+
+def _report_stream(started: float, token_times: list[float], ended: float, tokens: int) -> None:
+    """TTFT, TPOT = (end-to-end - TTFT) / (tokens - 1), and every inter-token gap (ITL), as
+    the suite's engine defines them."""
+    if not token_times:
+        return
+    ttft = (token_times[0] - started) * 1000.0
+    _figure("TTFT", ttft)
+    if tokens >= 2:
+        _figure("TPOT", ((ended - started) * 1000.0 - ttft) / (tokens - 1), tokens)
+    for before, after in zip(token_times[:-1], token_times[1:], strict=True):
+        _figure("ITL", (after - before) * 1000.0)
 
 
 class SaveLoadUser(_AtlasUser):

@@ -3,7 +3,7 @@ Feature: A server says it is not ready while it loads its model
   answers 503 in the OpenAI error envelope; only a server that can answer says 200.
 
   @req.API-READY-LOADING @req.ERR-ENVELOPE
-  Scenario: /health answers 503 until the model is loaded, then 200
+  Scenario: A server answers /health with 503 while its model loads, then 200
     Given a newly started server under test
     Then while it was loading, the server answered /health with 503 in the error envelope
     And the server is healthy
@@ -12,5 +12,4 @@ Feature: A server says it is not ready while it loads its model
   Scenario: A server started with llama-server's -c, -np and -t flags serves completions
     Given a server under test started with 2048 tokens of context, 2 slots and 2 threads
     When I send a text completion without the ATLAS extension
-    Then the response status is 200
-    And the response matches the "completion" schema
+    Then the answer is a plain OpenAI completion

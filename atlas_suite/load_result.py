@@ -6,9 +6,11 @@ maps it to the names vLLM's benchmark, GuideLLM and AIPerf use."""
 from __future__ import annotations
 
 import collections
+import csv
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from atlas_suite.stats import PERCENTILE_METHOD, distribution, percentile
@@ -182,6 +184,22 @@ class LoadResult:
                 "p99_ms": percentile(lat, 99) if lat else None,
             })
         return rows
+
+    def write_csv(self, path: Path) -> Path:
+        """One row per request (warm-up ones marked), for a spreadsheet."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        columns = ["index", "label", "warmup", "sent_s", "latency_ms", "ttft_ms", "tpot_ms",
+                   "tokens", "prompt_tokens", "status", "error", "lateness_ms"]
+        with path.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(columns)
+            for warm, sample in [(True, s) for s in self.warmup] + [(False, s)
+                                                                    for s in self.samples]:
+                writer.writerow([sample.index, sample.label, warm, f"{sample.sent_s:.6f}",
+                                 sample.latency_ms, sample.ttft_ms, sample.tpot_ms,
+                                 sample.tokens, sample.prompt_tokens, sample.status,
+                                 sample.error or "", sample.lateness_ms])
+        return path
 
     def to_json(self, with_samples: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {"summary": self.summary(), "timeline": self.timeline()}

@@ -5,12 +5,19 @@
     scripts/atlas-load-test.py --url http://127.0.0.1:8080 --rate 5 --duration 60   # open loop
     scripts/atlas-load-test.py --start-reference --duration 60 --concurrent 8
     scripts/atlas-load-test.py --self-test      # the engine's own overhead, against a no-op server
+    scripts/atlas-load-test.py --rate 4 --arrival gamma --burstiness 0.5 --warmup 5 \
+        --slo "TTFT p99 <= 2 s, TPOT p99 <= 200 ms, e2e <= 30 s"      # SLO attainment, goodput
+    scripts/atlas-load-test.py --save-baseline reports/load/base.json ...   # keep the figures
+    scripts/atlas-load-test.py --baseline reports/load/base.json --tolerance 10 ...  # compare
+    scripts/atlas-load-test.py sweep --start-reference ...   # a rate sweep: see atlas-rate-sweep.py
 
 Users send a mix of ATLAS, streamed ATLAS and plain completions (``--mix``) back to back
 (closed loop, ``--concurrent`` users) or at a fixed arrival rate (open loop, ``--rate``). The
 server's RSS and CPU are sampled when its process is known (``--pid``, or found by the port it
-listens on). Figures (JSON) and a plot (PNG) go to ``--report-dir`` (reports/load). Exits 1
-when a request failed other than with a documented 503, or none succeeded.
+listens on). Figures (JSON), every request (CSV) and a plot (PNG) go to ``--report-dir``
+(reports/load); docs/load-figures.md defines each figure. Exits 1 when a request failed other
+than with a documented 503, none succeeded, an objective of ``--slo`` did not hold over the
+run, or a figure regressed against ``--baseline`` beyond ``--tolerance`` percent.
 """
 
 # ruff: noqa: E402 - the repository root goes on sys.path first
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import sys
 import threading
 import time
@@ -29,12 +37,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 
+from atlas_suite.baseline import DEFAULT_FIGURES, compare, load_baseline, save_baseline
 from atlas_suite.calibration import measure_engine_overhead
-from atlas_suite.load_engine import LoadEngine
+from atlas_suite.load_engine import ARRIVALS, LoadEngine
 from atlas_suite.load_result import LoadResult, Sample
 from atlas_suite.load_tables import render_table, summary_rows
 from atlas_suite.plots import plot_load, slug, write_json
 from atlas_suite.resources import ResourceMonitor, pid_listening_on
+from atlas_suite.slo import Slo, evaluate, parse_slos
 from atlas_suite.targets import LOCAL_HOSTS
 from atlas_suite.workloads import completion_workload
 
@@ -66,6 +76,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="print a progress line every N seconds (0: never)")
     parser.add_argument("--self-test", action="store_true",
                         help="measure the engine against a local no-op server and exit")
+    add_arrival_args(parser)
+    add_slo_arg(parser)
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="compare with this baseline file; exit 1 on a regression")
+    parser.add_argument("--save-baseline", type=Path, default=None,
+                        help="save this run's figures as a baseline file")
+    parser.add_argument("--baseline-figures", default=",".join(DEFAULT_FIGURES),
+                        help="the figures compared (docs/load-figures.md names them)")
+    parser.add_argument("--tolerance", type=float, default=10.0,
+                        help="percent a figure may get worse before it counts as regressed")
+    parser.add_argument("--target", default=None,
+                        help="what a baseline belongs to (default: the served model's id)")
     args = parser.parse_args(argv)
     unknown = [k for k in args.mix.split(",") if k not in KINDS]
     if unknown:
@@ -76,11 +98,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def add_arrival_args(parser: argparse.ArgumentParser) -> None:
+    """The open loop's arrival process and the warm-up (shared with the rate sweep)."""
+    parser.add_argument("--arrival", choices=ARRIVALS, default="constant",
+                        help="open loop: gaps between arrivals (constant)")
+    parser.add_argument("--burstiness", type=float, default=1.0,
+                        help="gamma arrivals' shape: under 1 burstier, 1 Poisson (1)")
+    parser.add_argument("--seed", type=int, default=0, help="arrivals' random seed (0)")
+    parser.add_argument("--warmup", type=int, default=0,
+                        help="requests sent first and left out of every figure (0)")
+
+
+def add_slo_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--slo", type=_slos, default=None,
+                        help='objectives, e.g. "TTFT p99 <= 2 s, TPOT p99 <= 200 ms, e2e <= 30 s"')
+
+
+def _slos(text: str) -> list[Slo]:
+    try:
+        return parse_slos(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 @contextlib.contextmanager
 def server_for(args: argparse.Namespace) -> Iterator[tuple[str, int | None]]:
     """(base URL, pid or None): the reference server the script starts, or --url."""
     if not args.start_reference:
-        yield args.url.rstrip("/"), args.pid or pid_listening_on(args.url)
+        yield args.url.rstrip("/"), getattr(args, "pid", None) or pid_listening_on(args.url)
         return
     from atlas_suite.server import ServerPool
     from atlas_suite.targets import TargetSettings
@@ -131,18 +176,13 @@ class Progress:
 def run(args: argparse.Namespace) -> int:
     headers = {"Authorization": f"Bearer {args.api_key}"} if args.api_key else {}
     with server_for(args) as (base_url, pid):
-        model = httpx.get(f"{base_url}/v1/models", headers=headers, timeout=30,
-                          trust_env=False).json()["data"][0]["id"]
-        kinds = [completion_workload(base_url, model, max_tokens=args.max_tokens, atlas=a,
-                                     stream=s, prompt_tokens=args.prompt_tokens, label=k)
-                 for k in args.mix.split(",") for a, s in [KINDS[k]]]
-
-        def workload(i: int):  # noqa: ANN202 - a RequestSpec
-            return kinds[i % len(kinds)](i)
+        model = served_model(base_url, headers)
+        args.target = args.target or model
+        workload = mix_workload(base_url, model, args)
 
         progress = Progress(args.progress)
         engine = LoadEngine(headers=headers, timeout_s=args.timeout, on_sample=progress)
-        what = (f"{args.rate:g} requests/s (open loop)" if args.rate
+        what = (f"{args.rate:g} requests/s, {args.arrival} arrivals (open loop)" if args.rate
                 else f"{args.concurrent} users (closed loop)")
         print(f"load: {what}, {args.duration:g} s, {args.mix}, {args.max_tokens} tokens, "
               f"{base_url}", file=sys.stderr)
@@ -152,11 +192,52 @@ def run(args: argparse.Namespace) -> int:
             if args.rate:
                 result = engine.open_loop(workload, args.rate, duration_s=args.duration,
                                           requests=args.requests,
-                                          max_in_flight=max(64, args.concurrent))
+                                          max_in_flight=max(64, args.concurrent),
+                                          arrival=args.arrival, burstiness=args.burstiness,
+                                          seed=args.seed, warmup=args.warmup)
             else:
                 result = engine.closed_loop(workload, args.concurrent, requests=args.requests,
-                                            duration_s=args.duration)
+                                            duration_s=args.duration, warmup=args.warmup)
     return report(args, result, monitor, what)
+
+
+def served_model(base_url: str, headers: dict[str, str]) -> str:
+    """The first model the server lists."""
+    return httpx.get(f"{base_url}/v1/models", headers=headers, timeout=30,
+                     trust_env=False).json()["data"][0]["id"]
+
+
+def mix_workload(base_url: str, model: str, args: argparse.Namespace):  # noqa: ANN201
+    """The kinds of ``--mix`` in turn (a Workload)."""
+    kinds = [completion_workload(base_url, model, max_tokens=args.max_tokens, atlas=a,
+                                 stream=s, prompt_tokens=args.prompt_tokens, label=k)
+             for k in args.mix.split(",") for a, s in [KINDS[k]]]
+    return lambda i: kinds[i % len(kinds)](i)
+
+
+def judge_slo_and_baseline(args: argparse.Namespace, summary: dict, figures: dict,
+                           result: LoadResult) -> tuple[list[tuple[str, str]], list[str]]:
+    """Rows for the SLOs and the baseline comparison, and what failed among them."""
+    rows: list[tuple[str, str]] = []
+    failed: list[str] = []
+    if args.slo:
+        slo = evaluate(result, args.slo)
+        figures["slo"] = slo.figures()
+        rows += slo.rows()
+        failed += [f"SLO {s} missed" for s in slo.slos if not slo.run_holds(s)]
+    if args.baseline:
+        try:
+            comparison = compare(load_baseline(args.baseline), summary, target=args.target,
+                                 figures=args.baseline_figures.split(","),
+                                 tolerance_pct=args.tolerance)
+        except (ValueError, KeyError) as exc:
+            rows.append(("baseline", str(exc)))
+            failed.append(f"no comparison with the baseline: {exc}")
+        else:
+            figures["baseline"] = comparison.figures()
+            rows += [(f"baseline {a}", b) for a, b in comparison.rows()]
+            failed += [f"{c.name} regressed against the baseline" for c in comparison.regressed]
+    return rows, failed
 
 
 def report(args: argparse.Namespace, result: LoadResult, monitor: ResourceMonitor,
@@ -165,7 +246,9 @@ def report(args: argparse.Namespace, result: LoadResult, monitor: ResourceMonito
     name = args.name or f"atlas-load-test-{time.strftime('%Y%m%d-%H%M%S')}"
     figures = {"what": what, "args": {k: str(v) for k, v in vars(args).items()},
                **result.to_json(), "resources": monitor.to_json()}
+    judged, failed = judge_slo_and_baseline(args, summary, figures, result)
     json_path = write_json(args.report_dir / f"{slug(name)}.json", figures)
+    csv_path = result.write_csv(args.report_dir / f"{slug(name)}.csv")
     png_path = plot_load(args.report_dir / f"{slug(name)}.png", f"atlas-load-test: {what}",
                          result, monitor)
     rows = summary_rows(summary)
@@ -187,6 +270,7 @@ def report(args: argparse.Namespace, result: LoadResult, monitor: ResourceMonito
                      f"{resources['gpu_util_percent']['mean']:.0f} / "
                      f"{resources['gpu_util_percent']['max']:.0f}"))
         rows.append(("GPU memory peak (MB)", f"{resources['gpu_memory_mb']['peak']:.0f}"))
+    rows += judged
     print("\n" + render_table(rows))
     if len(result.labels()) > 1:
         print("\nby kind            requests  ok    p50 ms    p95 ms    p99 ms  tokens/s")
@@ -196,9 +280,14 @@ def report(args: argparse.Namespace, result: LoadResult, monitor: ResourceMonito
             print(f"{label:<18} {part['requests']:>8} {part['succeeded']:>4} "
                   f"{_num(lat['p50'])} {_num(lat['p95'])} {_num(lat['p99'])} "
                   f"{part['tokens_per_s']:>9.1f}")
-    print(f"\nfigures: {json_path}\nplot:    {png_path}")
+    print(f"\nfigures: {json_path}\nrequests: {csv_path}\nplot:    {png_path}")
+    if args.save_baseline:
+        path = save_baseline(args.save_baseline, summary, target=args.target, what=what)
+        print(f"baseline saved: {path} (target {args.target})")
     bad = [s for s in result.failed if not (s.status == 503 and s.error == "unavailable_error")]
-    return 1 if bad or not result.succeeded else 0
+    for reason in failed:
+        print(f"FAILED: {reason}", file=sys.stderr)
+    return 1 if bad or not result.succeeded or failed else 0
 
 
 def _num(value: float | None) -> str:
@@ -234,6 +323,14 @@ def self_test() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["sweep"]:  # the rate sweep, as its own script does it
+        path = Path(__file__).resolve().parent / "atlas-rate-sweep.py"
+        spec = importlib.util.spec_from_file_location("atlas_rate_sweep", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return int(module.main(argv[1:]))
     args = parse_args(argv)
     if args.self_test:
         return self_test()

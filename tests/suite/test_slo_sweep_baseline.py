@@ -7,6 +7,8 @@ import csv
 import json
 import math
 import statistics
+import subprocess
+import sys
 import time
 from itertools import islice
 from pathlib import Path
@@ -22,6 +24,7 @@ from atlas_suite.load_result import LoadResult, Sample, figure
 from atlas_suite.slo import Slo, evaluate, parse_slo, parse_slos
 from atlas_suite.stats import distribution
 from atlas_suite.workloads import RequestSpec, cycling
+from tests.suite.test_load_reports import ROOT, ROUTES
 
 
 def _sample(i: int, latency: float, ttft: float | None = None, tokens: int = 1,
@@ -201,3 +204,44 @@ def test_a_baseline_of_another_target_or_no_baseline_is_refused(tmp_path: Path) 
     (tmp_path / "other.json").write_text('{"summary": {}}')
     with pytest.raises(ValueError, match="not a baseline file"):
         load_baseline(tmp_path / "other.json")
+
+
+# -- the scripts, end to end against the trivial server -----------------------------------------
+def _script(args: list[str], interval_s: float, tmp_path: Path) -> subprocess.CompletedProcess:
+    with trivial_server(tokens=4, interval_s=interval_s, routes=ROUTES) as server:
+        command = [sys.executable, *[a.replace("URL", server.url) for a in args],
+                   "--report-dir", str(tmp_path)]
+        return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180)
+
+
+def test_a_baseline_run_fails_against_a_slowed_server_and_passes_against_the_same(
+        tmp_path: Path) -> None:
+    base = ["scripts/atlas-load-test.py", "--url", "URL", "--mix", "plain-stream",
+            "--concurrent", "2", "--requests", "12", "--duration", "60", "--progress", "0",
+            "--target", "trivial", "--baseline-figures", "latency_ms.p50,tpot_ms.p50",
+            "--tolerance", "100"]
+    baseline = tmp_path / "baseline.json"
+    saved = _script([*base, "--save-baseline", str(baseline), "--name", "a"], 0.02, tmp_path)
+    assert saved.returncode == 0, saved.stderr
+    same = _script([*base, "--baseline", str(baseline), "--name", "b"], 0.02, tmp_path)
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert "baseline latency_ms.p50 ok" in same.stdout
+    slowed = _script([*base, "--baseline", str(baseline), "--name", "c"], 0.1, tmp_path)
+    assert slowed.returncode == 1
+    assert "baseline tpot_ms.p50 REGRESSED" in slowed.stdout
+    assert "tpot_ms.p50 regressed against the baseline" in slowed.stderr
+    assert json.loads((tmp_path / "c.json").read_text())["baseline"]["regressed"]
+    assert (tmp_path / "c.csv").read_text().startswith("index,label,warmup")
+
+
+def test_the_sweep_command_prints_the_highest_rate_and_writes_its_table(tmp_path: Path) -> None:
+    done = _script(["scripts/atlas-load-test.py", "sweep", "--url", "URL", "--rates", "4,8",
+                    "--step-seconds", "1.5", "--warmup", "2", "--arrival", "poisson",
+                    "--slo", "TTFT p99 <= 10 s, TPOT p99 <= 5 s", "--name", "sw"],
+                   0.005, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "highest sustainable rate: 8 requests/s" in done.stdout
+    assert "time per output token (TPOT) p50 / p90 / p95 / p99 / mean" in done.stdout
+    figures = json.loads((tmp_path / "sw.json").read_text())
+    assert figures["highest_sustainable_per_s"] == 8 and len(figures["steps"]) == 2
+    assert (tmp_path / "sw.csv").is_file() and (tmp_path / "sw.png").stat().st_size > 1000

@@ -25,6 +25,8 @@ from atlas_suite.steplib.support import (
 )
 from atlas_suite.texts import long_prompt
 
+DOMAIN = "server"
+
 
 def _default(context: Any) -> ServerConfig:
     return context.pool.default_config
@@ -115,7 +117,8 @@ def step_memory_file_server(context: Any, name: str) -> None:
 @given("an ATLAS server whose disk fills up after {size:ByteSize}")
 @skips_when_unsupported
 def step_small_disk_server(context: Any, size: int) -> None:
-    """A server whose file writes fail beyond ``size`` (RLIMIT_FSIZE: a full disk)."""
+    """A server whose disk is full once its files have grown to ``size``: writing a memory file
+    past it fails as on a full disk."""
     kb = max(size // 1024, 1)
     use_server(context, context.pool.get(_default(context).with_(fsize_limit_kb=kb)))
 

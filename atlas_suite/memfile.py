@@ -103,6 +103,7 @@ class Damage:
 
     PHRASES = {
         "corrupted": r"corrupted at byte (?P<n>\d+)",
+        "flipped": r"corrupted by one flipped byte at byte (?P<n>\d+)",
         "truncated": r"truncated to (?P<n>\d+) bytes",
         "cut_short": r"cut short by (?P<n>\d+) bytes",
         "emptied": r"emptied",
@@ -129,6 +130,8 @@ class Damage:
     def apply(self, data: bytes) -> bytes:
         if self.kind == "corrupted":
             return overwrite_at(data, self.amount)
+        if self.kind == "flipped":
+            return flip_byte(data, self.amount)
         if self.kind == "truncated":
             return truncate(data, self.amount)
         if self.kind == "cut_short":

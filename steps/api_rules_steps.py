@@ -38,6 +38,8 @@ def parse_counted_request(text: str) -> str:
 
 types._register(WindowSize=parse_window, CountedRequest=parse_counted_request)
 
+DOMAIN = "server"
+
 
 def _window(context: Any, window: WindowSize) -> int | None:
     """The window size in tokens, noted for the Thens; None (scenario skipped) when unknown."""

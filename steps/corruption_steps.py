@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import parse
 from behave import then, when
 from hamcrest import assert_that, contains_string, equal_to
 
@@ -14,7 +15,8 @@ from atlas_suite.config import ServerConfig
 from atlas_suite.http import describe_text
 from atlas_suite.memfile import Damage, RegionName
 from atlas_suite.schemas import registry
-from atlas_suite.steplib import types  # noqa: F401 - typed parameters
+from atlas_suite.steplib import types
+from atlas_suite.steplib.catalogue import deprecated
 from atlas_suite.steplib.support import (
     api,
     current_server,
@@ -27,7 +29,25 @@ from atlas_suite.steplib.support import (
 from atlas_suite.targets import Unsupported
 from atlas_suite.texts import long_prompt
 
+DOMAIN = "memory files"
 OTHER_MODEL_FILE = "made-for-another-model.atlas"
+
+# how a server refuses a memory file it cannot use: the status and words the contract names
+REFUSALS = {
+    "corruption": (400, "corruption"),
+    "an unsupported format version": (400, "unsupported memory file version"),
+    "a model mismatch": (409, "model mismatch"),
+}
+
+
+@parse.with_pattern("|".join(REFUSALS))
+def parse_refusal(text: str) -> tuple[int, str]:
+    """Why a memory file is refused: corruption, an unsupported format version, a model
+    mismatch."""
+    return REFUSALS[text]
+
+
+types._register(Refusal=parse_refusal)
 
 
 def _memory_from_other_model(context: Any) -> bytes:
@@ -50,8 +70,9 @@ def _memory_from_other_model(context: Any) -> bytes:
 @when('the memory file "{name}" is {damage:Damage}')
 @skips_when_unsupported
 def step_damage(context: Any, name: str, damage: Damage) -> None:
-    """Damage a file in the server's memory folder: "corrupted at byte 100" (writes
-    CORRUPTED_DATA there), "truncated to 50 bytes", "cut short by 32 bytes", "emptied",
+    """Damage a file in the server's memory folder: "corrupted at byte 100" (writes the 14
+    bytes CORRUPTED_DATA there), "corrupted by one flipped byte at byte 100" (flips bits of that
+    one byte; the size stays the same), "truncated to 50 bytes", "cut short by 32 bytes", "emptied",
     "stamped with a wrong magic", "stamped with format version 2" (checksum recomputed),
     "replaced by a memory from another model"."""
     path = current_server(context).require_memory_dir() / name
@@ -63,8 +84,22 @@ def step_damage(context: Any, name: str, damage: Damage) -> None:
         damage.apply_to_file(path)
 
 
+@then("the load is refused as {refusal:Refusal}")
+def step_refused_as(context: Any, refusal: tuple[int, str]) -> None:
+    """The load was refused in the error envelope with the status and words the contract names
+    for this reason: corruption (400), an unsupported format version (400), a model mismatch
+    (409)."""
+    _check_refusal(context, *refusal)
+
+
 @then('the load is refused with {status:Status} and a message containing "{text}"')
+@deprecated("the load is refused as {refusal}")
 def step_refused(context: Any, status: int, text: str) -> None:
+    """Deprecated: use `the load is refused as {refusal}`."""
+    _check_refusal(context, status, text)
+
+
+def _check_refusal(context: Any, status: int, text: str) -> None:
     """The last answer is ``status`` in the error envelope and its message contains ``text``."""
     reply = last(context)
     assert_that(reply.status, equal_to(status),
@@ -106,7 +141,7 @@ def step_flip_in(context: Any, name: str, region: RegionName) -> None:
 @when('the memory file "{name}" is stamped with CORRUPTED_DATA in {region:Region}')
 @skips_when_unsupported
 def step_stamp_in(context: Any, name: str, region: RegionName) -> None:
-    """Write the founding document's 14 bytes CORRUPTED_DATA in the middle of a region (from its
+    """Write the 14 bytes CORRUPTED_DATA in the middle of a region (from its
     start when the region is shorter); the size stays the same."""
     path = _memory_file(context, name)
     data = path.read_bytes()

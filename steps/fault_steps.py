@@ -37,6 +37,8 @@ from atlas_suite.targets import Unsupported
 from atlas_suite.texts import long_prompt
 from atlas_suite.workloads import BurstResult, burst
 
+DOMAIN = "faults"
+
 
 # -- a full disk ------------------------------------------------------------------------------
 @given('the ATLAS server has saved a memory as "{name}"')

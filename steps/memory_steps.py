@@ -3,29 +3,37 @@
 from __future__ import annotations
 
 import math
+from contextlib import suppress
 from typing import Any
 
 from behave import given, then, when
 from hamcrest import assert_that, close_to, equal_to, has_key, is_not, less_than, not_
 
-from atlas_suite import memfile
-from atlas_suite.atlas import expect_ok
+from atlas_suite.atlas import ApiError, expect_ok
+from atlas_suite.schemas import registry
 from atlas_suite.steplib import types  # noqa: F401 - typed parameters
-from atlas_suite.steplib.support import (
-    api,
-    current_server,
-    last_json,
-    noted,
-    notes,
-    skips_when_unsupported,
-)
+from atlas_suite.steplib.catalogue import deprecated, sets_response
+from atlas_suite.steplib.support import api, last, noted, notes
+
+DOMAIN = "memory"
 
 
 def _read(context: Any, text: str, memory: str | None = None) -> dict[str, Any]:
     block = api(context).read_text(text, memory=memory)
     notes(context).setdefault("reads", []).append(block)
+    notes(context).setdefault("read texts", []).append((memory, text))
     context.last_text = text
+    if memory is None:  # for "the memory's fingerprint is the one it had after first reading..."
+        notes(context).setdefault("first reads", {}).setdefault(text, api(context).fingerprint())
     return block
+
+
+def _baseline(context: Any) -> Any:
+    """What "unchanged" compares with: the memory in use a Given noted, else the one seen just
+    before the scenario's last load or reset."""
+    found = notes(context).get("in use") or notes(context).get("before")
+    assert found is not None, "nothing was loaded or reset yet, so nothing can be unchanged"
+    return found
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -82,10 +90,17 @@ def step_same_loss(context: Any) -> None:
                 "a loaded memory must continue exactly like the one that was saved")
 
 
-@then('the atlas block names the memory "{memory}"')
-def step_block_memory(context: Any, memory: str) -> None:
-    """The latest read's ``atlas.memory`` is this name."""
-    assert_that(noted(context, "reads")[-1]["memory"], equal_to(memory), "atlas.memory")
+@then("the memory learns the same from that text as before the load")
+def step_same_learning(context: Any) -> None:
+    """The latest read's omega loss equals (float32 rounding aside) that of the previous read of
+    the same text by the same memory: the loaded memory continues as the saved one did."""
+    texts = noted(context, "read texts")
+    earlier = [i for i, read in enumerate(texts[:-1]) if read == texts[-1]]
+    assert earlier, "the memory has read that text only once in this scenario"
+    reads = noted(context, "reads")
+    expected, actual = reads[earlier[-1]]["omega_loss"], reads[-1]["omega_loss"]
+    assert_that(actual, close_to(expected, 1e-6 * max(1.0, abs(expected))),
+                "a loaded memory must continue exactly like the one that was saved")
 
 
 # -- fingerprints and counters ------------------------------------------------------------------
@@ -97,11 +112,28 @@ def step_note_fingerprint(context: Any) -> None:
 
 
 @then("the memory fingerprint is unchanged")
-@then("the memory fingerprint is the one noted")
 def step_fingerprint_same(context: Any) -> None:
-    """The default memory's fingerprint equals the noted one."""
-    assert_that(api(context).fingerprint(), equal_to(noted(context, "fingerprint")),
+    """The default memory's fingerprint is the one noted ("I note the memory fingerprint"), or
+    else the one it had just before the scenario's last load or reset."""
+    expected = notes(context).get("fingerprint") or _baseline(context).fingerprint
+    assert_that(api(context).fingerprint(), equal_to(expected),
                 "the memory in use should be exactly as it was")
+
+
+@then("the memory fingerprint is the one noted")
+@deprecated("the memory fingerprint is unchanged")
+def step_fingerprint_noted(context: Any) -> None:
+    """Deprecated: use `the memory fingerprint is unchanged`."""
+    step_fingerprint_same(context)
+
+
+@then("the memory's fingerprint is the one it had after first reading that text")
+def step_fingerprint_first_read(context: Any) -> None:
+    """The default memory's fingerprint equals the one it had right after it first read the
+    text of the latest read in this scenario: the memory learned it exactly as it did then."""
+    expected = noted(context, "first reads")[context.last_text]
+    assert_that(api(context).fingerprint(), equal_to(expected),
+                "a reset memory should learn a text exactly as a fresh one did")
 
 
 @then("the memory fingerprint has changed")
@@ -141,9 +173,10 @@ def step_note_in_use(context: Any) -> None:
 
 @then("the memory in use is unchanged")
 def step_in_use_same(context: Any) -> None:
-    """The default memory's fingerprint, counters, omega_loss and source are the noted ones:
+    """The default memory's fingerprint, counters, omega_loss and source are those noted ("I note
+    the memory in use"), or else those it had just before the scenario's last load or reset:
     nothing of a refused request was applied, not even in part."""
-    changes = noted(context, "in use").differences(api(context).memory_in_use())
+    changes = _baseline(context).differences(api(context).memory_in_use())
     assert not changes, f"the memory in use changed: {'; '.join(changes)}"
 
 
@@ -181,166 +214,126 @@ def step_status_tokens(context: Any, n: int) -> None:
                 "memory.tokens_memorized")
 
 
-# -- files ----------------------------------------------------------------------------------------
+# -- reset and named memories --------------------------------------------------------------------
 @given("the memory has been reset")
 def step_given_reset(context: Any) -> None:
-    """Reset the default memory to its initial state."""
+    """Reset the default memory to its initial state; its fingerprint then is kept as the
+    initial one."""
     expect_ok(api(context).reset(), "reset the memory")
+    notes(context)["initial fingerprint"] = api(context).fingerprint()
 
 
 @when("I reset the memory")
+@sets_response
 def step_reset(context: Any) -> None:
-    """POST /v1/atlas/memory/reset for the default memory."""
+    """Reset the default memory; the reset's answer is "the response"."""
+    notes(context)["before"] = api(context).memory_in_use()
     api(context).reset()
 
 
+@then("the memory is back in its initial state")
+def step_back_initial(context: Any) -> None:
+    """The reset succeeded in the documented shape for the memory "default", the status shows
+    no tokens memorized, no updates and no omega loss, and the fingerprint is the one after the
+    scenario's first reset ("the memory has been reset"), when there was one."""
+    body = expect_ok(last(context), "reset the memory")
+    problems = registry().errors("memory_reset", body)
+    assert not problems, f"the reset's answer is not in the documented shape: {problems}"
+    assert_that(body["memory"], equal_to("default"), "the memory the reset answered")
+    step_initial_state(context)
+    if "initial fingerprint" in notes(context):
+        assert_that(api(context).fingerprint(), equal_to(noted(context, "initial fingerprint")),
+                    "a reset memory should have the fingerprint of the initial memory")
+
+
 @when('I reset the memory "{memory}"')
+@sets_response
 def step_reset_named(context: Any, memory: str) -> None:
-    """POST /v1/atlas/memory/reset with ``{"memory": NAME}``: reset that named memory only."""
+    """Reset that named memory only; the reset's answer is "the response"."""
+    notes(context)["before"] = api(context).memory_in_use()
+    with suppress(ApiError):  # a memory never used has no fingerprint; the reset refuses it
+        notes(context)[f"before:{memory}"] = api(context).memory_fingerprint(memory)
     api(context).reset(memory)
 
 
-@then('the fingerprint of the memory "{memory}" has changed')
-def step_named_changed(context: Any, memory: str) -> None:
-    """A named memory's fingerprint differs from the one noted for it."""
-    assert_that(api(context).memory_fingerprint(memory),
-                is_not(equal_to(noted(context, f"fingerprint:{memory}"))),
-                f'the memory "{memory}" is still as it was noted')
+@given('the memory "{memory}" has been reset')
+def step_given_reset_named(context: Any, memory: str) -> None:
+    """Reset that named memory (it must succeed)."""
+    expect_ok(api(context).reset(memory), f'reset the memory "{memory}"')
 
 
-@given('a backup reader holds the memory file "{name}" open')
-@skips_when_unsupported
-def step_hold_file(context: Any, name: str) -> None:
-    """Open the file in the memory folder and read it whole, as a backup tool would, keeping it
-    open until the scenario ends (needs the memory folder: -D memory_dir for a url target)."""
-    held = memfile.HeldFile(current_server(context).require_memory_dir() / name)
-    context.add_cleanup(held.close)
-    notes(context)[f"held:{name}"] = held
+@given('the memory "{memory}" is saved as "{name}"')
+def step_given_saved_named(context: Any, memory: str, name: str) -> None:
+    """Save that named memory to ``name`` (it must succeed); the answer is kept."""
+    notes(context)["saved"] = expect_ok(api(context).save(name, memory),
+                                        f'save the memory "{memory}" as "{name}"')
 
 
-@then('the backup reader still reads the memory file "{name}" it opened, whole')
-def step_held_intact(context: Any, name: str) -> None:
-    """The held file reads as it did when opened: the save replaced the file with a complete
-    new one (temporary file and rename) instead of rewriting it in place."""
-    change = noted(context, f"held:{name}").change_seen()
-    assert change is None, change
-
-
-@given('the memory is saved as "{name}"')
-def step_given_saved(context: Any, name: str) -> None:
-    """Save the default memory to ``name`` (it must succeed)."""
-    notes(context)["saved"] = expect_ok(api(context).save(name), f'save the memory as "{name}"')
-
-
-@when('I save the memory as "{name}"')
-def step_save(context: Any, name: str) -> None:
-    """POST /v1/atlas/memory/save with this file name."""
-    reply = api(context).save(name)
+@when('I save the memory "{memory}" as "{name}"')
+@sets_response
+def step_save_named(context: Any, memory: str, name: str) -> None:
+    """Save that named memory to ``name``; the save's answer is "the response"."""
+    reply = api(context).save(name, memory)
     if reply.status == 200:
         notes(context)["saved"] = reply.json()
 
 
-@when('I load the memory file "{name}"')
-def step_load(context: Any, name: str) -> None:
-    """POST /v1/atlas/memory/load with this file name."""
-    api(context).load(name)
+@when('I load "{name}" into the memory "{memory}"')
+@sets_response
+def step_load_named(context: Any, name: str, memory: str) -> None:
+    """Load the file into that named memory; the load's answer is "the response"."""
+    notes(context)["before"] = api(context).memory_in_use()
+    api(context).load(name, memory)
 
 
-@when('I delete the memory file "{name}"')
-def step_delete(context: Any, name: str) -> None:
-    """POST /v1/atlas/memory/delete with this file name."""
-    api(context).delete(name)
+def _named_answer(context: Any, schema: str, memory: str) -> dict[str, Any]:
+    body = expect_ok(last(context), f'act on the memory "{memory}"')
+    problems = registry().errors(schema, body)
+    assert not problems, f"the answer is not in the {schema} shape: {problems}"
+    assert_that(body["memory"], equal_to(memory), "the memory the answer names")
+    return dict(body)
 
 
-@then("the saved fingerprint is the memory's current fingerprint")
-def step_saved_fingerprint(context: Any) -> None:
-    """The save's answer names the fingerprint the status reports."""
-    saved = last_json(context)["fingerprint"]
-    assert_that(saved, equal_to(api(context).fingerprint()), "the fingerprint of the saved file")
+@then('the memory "{memory}" is back as it was saved')
+def step_named_back(context: Any, memory: str) -> None:
+    """The load succeeded in the documented shape, naming that memory and the fingerprint the
+    save answered, and the memory has that fingerprint now."""
+    saved = noted(context, "saved")["fingerprint"]
+    body = _named_answer(context, "memory_load", memory)
+    assert_that(body["fingerprint"], equal_to(saved), "the fingerprint the load answered")
+    assert_that(api(context).memory_fingerprint(memory), equal_to(saved),
+                f'the fingerprint of the memory "{memory}" after the load')
 
 
-@then("the saved fingerprint differs from the memory's current fingerprint")
-def step_saved_fingerprint_other(context: Any) -> None:
-    """The save's answer names a fingerprint other than the default memory's: it wrote another
-    memory."""
-    saved = last_json(context)["fingerprint"]
-    assert_that(saved, is_not(equal_to(api(context).fingerprint())),
+@then('the file holds the memory "{memory}", not the default one')
+def step_named_saved(context: Any, memory: str) -> None:
+    """The save succeeded in the documented shape, naming that memory, with a fingerprint other
+    than the default memory's."""
+    body = _named_answer(context, "memory_save", memory)
+    assert_that(body["fingerprint"], is_not(equal_to(api(context).fingerprint())),
                 "the saved file should hold the named memory, not the default one")
 
 
-@then("the load reports the size the save reported")
-def step_load_size(context: Any) -> None:
-    """The load's answer has the ``bytes`` the save of the same file answered."""
-    assert_that(last_json(context)["bytes"], equal_to(noted(context, "saved")["bytes"]),
-                "bytes in the load's answer: the size of the file it read")
+@then('the request is refused: there is no memory "{memory}"')
+def step_no_such_memory(context: Any, memory: str) -> None:
+    """The last request was answered 404 in the error envelope, naming ``memory`` as the
+    problem."""
+    reply = last(context)
+    assert_that(reply.status, equal_to(404),
+                f'a request for the memory "{memory}" that was never used should be refused as '
+                f"not found, but the server answered HTTP {reply.status}: {reply.text[:300]}")
+    problems = registry().errors("error", reply.json())
+    assert not problems, f"the refusal is not in the error envelope: {problems}"
+    assert_that(reply.json()["error"].get("param"), equal_to("memory"), "error.param")
 
 
-@then('the memory list gives "{name}" the modification time of the file in the memory folder')
-@skips_when_unsupported
-def step_list_modified(context: Any, name: str) -> None:
-    """The list's ``modified`` for ``name`` is the file's modification time, in Unix seconds
-    (within 2 s, for rounding and coarse file-system clocks)."""
-    on_disk = (current_server(context).require_memory_dir() / name).stat().st_mtime
-    modified = api(context).list_entries()[name]["modified"]
-    assert_that(modified, close_to(on_disk, 2.0),
-                f"modified of {name} in the list, against the file's own time {on_disk}")
-
-
-@then('the memory file "{name}" has the format version {version:Int} layout')
-@skips_when_unsupported
-def step_format(context: Any, name: str, version: int) -> None:
-    """Magic, the version field, a JSON header whose array table tiles the bytes up to the
-    trailer, and a trailer that is the SHA-256 of every byte before it (docs/api.md)."""
-    data = (current_server(context).require_memory_dir() / name).read_bytes()
-    problems = memfile.format_problems(data, version)
-    assert not problems, f"{name} is not a format {version} memory file: {'; '.join(problems)}"
-
-
-@then('the memory list shows "{name}" with the size the save reported')
-def step_list_size(context: Any, name: str) -> None:
-    """GET /v1/atlas/memory/list has ``name`` with the bytes the save answered."""
-    files = api(context).list_files()
-    assert_that(files, has_key(name), "the memory list")
-    assert_that(files[name], equal_to(noted(context, "saved")["bytes"]), f"bytes of {name}")
-
-
-@then('the memory list shows "{name}"')
-def step_list_shows(context: Any, name: str) -> None:
-    """GET /v1/atlas/memory/list has ``name``."""
-    assert_that(api(context).list_files(), has_key(name), "the memory list")
-
-
-@then('the memory list does not show "{name}"')
-def step_list_lacks(context: Any, name: str) -> None:
-    """GET /v1/atlas/memory/list does not have ``name``."""
-    assert_that(api(context).list_files(), not_(has_key(name)), "the memory list")
-
-
-@then('the status names "{name}" as the memory\'s source')
-def step_source(context: Any, name: str) -> None:
-    """``memory.source`` in the status is the file the memory was loaded from."""
-    source = api(context).status()["memory"]["source"]
-    assert_that(isinstance(source, str) and source.endswith(name), equal_to(True),
-                f"memory.source should name {name}, but is {source!r}")
-
-
-@then('the memory folder holds "{name}"')
-@skips_when_unsupported
-def step_folder_holds(context: Any, name: str) -> None:
-    """The file exists in the server's memory folder."""
-    folder = current_server(context).require_memory_dir()
-    assert_that((folder / name).is_file(), equal_to(True),
-                f"{name} not in {sorted(p.name for p in folder.iterdir())}")
-
-
-@then('the memory folder holds a file ending in "{suffix}"')
-@skips_when_unsupported
-def step_folder_suffix(context: Any, suffix: str) -> None:
-    """Some file in the server's memory folder ends with ``suffix``."""
-    folder = current_server(context).require_memory_dir()
-    names = sorted(p.name for p in folder.iterdir())
-    assert_that(any(n.endswith(suffix) for n in names), equal_to(True),
-                f"no file ending in {suffix} in the memory folder: {names}")
+@then('the fingerprint of the memory "{memory}" has changed')
+def step_named_changed(context: Any, memory: str) -> None:
+    """A named memory's fingerprint differs from the one noted for it, or else from the one it
+    had just before it was reset."""
+    before = notes(context).get(f"fingerprint:{memory}") or noted(context, f"before:{memory}")
+    assert_that(api(context).memory_fingerprint(memory), is_not(equal_to(before)),
+                f'the memory "{memory}" is still as it was noted')
 
 
 @then("the omega losses are real numbers")

@@ -1,4 +1,4 @@
-@faults
+@faults @contract
 Feature: Bad requests get clear errors in the OpenAI envelope
   Malformed JSON, oversized bodies and unknown routes are refused with the right status and
   the OpenAI error envelope, and the server carries on.

@@ -166,15 +166,17 @@ def step_lines(registry: Any, root: Path = FEATURES) -> list[StepLine]:
 
 def attach_examples(steps: list[Step], lines: list[StepLine]) -> None:
     """Give each step its first use, preferring a business feature for a domain step."""
-    def rank(line: StepLine) -> tuple[bool, str, int]:
-        return ("/contract/" in line.file, line.file, line.line)
+    def rank(line: StepLine) -> tuple[bool, bool, str, int]:  # a concrete line reads best
+        return ("/contract/" in line.file, "<" in line.text, line.file, line.line)
 
     by_step: dict[str, StepLine] = {}
+    by_pattern: dict[str, StepLine] = {}  # one wording under several keywords shares a use
     for line in sorted(lines, key=rank):
         if line.step:
             by_step.setdefault(line.step, line)
+            by_pattern.setdefault(line.step.split(" ", 1)[1], line)
     for step in steps:
-        use = by_step.get(step.wording)
+        use = by_step.get(step.wording) or by_pattern.get(step.pattern)
         if use is not None:
             step.example = f"`{use.keyword.strip()} {use.text}` ({use.file}:{use.line})"
 

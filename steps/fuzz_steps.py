@@ -17,12 +17,14 @@ from atlas_suite.fuzzing import (
 from atlas_suite.reporting import attach_text
 from atlas_suite.steplib.support import noted, notes, skips_when_unsupported, use_server
 
+DOMAIN = "security"
+
 
 @given('a server to fuzz that requires the API key "{key}"')
 @skips_when_unsupported
 def step_fuzz_server(context: Any, key: str) -> None:
-    """A server started with ``--api-key KEY`` and the default configuration otherwise; on a
-    ``target=url`` server, that server with its own key (``-D api_key``), if any."""
+    """A server that requires the API key, in the default configuration otherwise; when the
+    suite tests a server it did not start, that server, with the key it was given for it."""
     pool = context.pool
     if pool.settings.can_start_servers():
         server = pool.get(pool.default_config.with_(api_keys=(key,)))
@@ -36,9 +38,9 @@ def step_fuzz_server(context: Any, key: str) -> None:
 
 @when("I fuzz every route of the OpenAPI document")
 def step_fuzz(context: Any) -> None:
-    """Send generated valid and invalid requests to every route, within the budget of
-    ``-D fuzz_examples`` (per route and mode), ``-D fuzz_seconds`` and ``-D fuzz_seed``; the
-    report (requests tried, statuses, failing cases as curl lines) is attached."""
+    """Send requests generated from the OpenAPI document, valid and invalid, to every route,
+    within the run's budget (cases per route, seconds, seed: docs/fuzzing.md); the report
+    (requests tried, statuses, failing cases as curl commands) is attached to the run."""
     target: FuzzTarget = noted(context, "fuzz_target")
     report = fuzz(target, budget_from_userdata(context.config.userdata))
     notes(context)["fuzz_report"] = report

@@ -40,12 +40,12 @@ import importlib.metadata
 import json
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import openai
 
-from atlas_suite import probes
+from atlas_suite import openai_types, probes
 from atlas_suite.targets import Unsupported
 from atlas_suite.verdicts import ConnectionClosed, ConnectionRefused, ServerDid, verdict_for
 
@@ -78,6 +78,10 @@ class ClientCall:
     atlas: dict[str, Any] | None = None  # the ATLAS extension, sent the client's own way
     api_key: str | None = None
     timeout_s: float = 120.0
+    stop: tuple[str, ...] = ()  # stop sequences
+    include_usage: bool = False  # streams: stream_options.include_usage
+    tools: tuple[dict[str, Any], ...] = ()  # OpenAI function tools (chat)
+    tool_choice: str | None = None  # "auto", "required", "none"
 
 
 @dataclass
@@ -94,6 +98,18 @@ class ClientOutcome:
     message: str = ""  # the error's text as the client shows it to the application
     param: str | None = None
     error_body: dict[str, Any] | None = None  # the server's error object, as the client kept it
+    finish_reason: str | None = None
+    usage: dict[str, Any] | None = None  # the token usage (streamed: from the chunk carrying it)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)  # {"name", "arguments"}
+    problems: list[str] = field(default_factory=list)  # what OpenAI's types refuse in the answer
+
+    def check_types(self, kind: str, stream: bool, documents: list[Any]) -> None:
+        """Validate the answer (or every chunk) as it arrived with the official SDK's types."""
+        name = ("chat_completion" if kind == "chat" else "completion") + \
+            ("_chunk" if stream else "")
+        for number, document in enumerate(documents, start=1):
+            where = f"chunk {number}" if stream else "the answer"
+            self.problems += [f"{where}: {line}" for line in openai_types.errors(name, document)]
 
     @property
     def ok(self) -> bool:
@@ -196,7 +212,40 @@ def _python_params(request: ClientCall) -> dict[str, Any]:
         params["prompt"] = request.prompt
     if request.atlas is not None:
         params["extra_body"] = {"atlas": request.atlas}
+    if request.stop:
+        params["stop"] = list(request.stop)
+    if request.tools:
+        params["tools"] = list(request.tools)
+    if request.tool_choice:
+        params["tool_choice"] = request.tool_choice
+    if request.stream and request.include_usage:
+        params["stream_options"] = {"include_usage": True}
     return params
+
+
+def _read_reply(outcome: ClientOutcome, kind: str, reply: Any) -> None:
+    """Text, atlas block, finish reason, usage and tool calls as the Python client types them;
+    the answer as it arrived (``to_dict``) is checked with the SDK's types too."""
+    outcome.text, outcome.atlas = _answer(kind, reply), atlas_block(reply)
+    outcome.usage = reply.usage.to_dict() if reply.usage is not None else None
+    if reply.choices:
+        choice = reply.choices[0]
+        outcome.finish_reason = choice.finish_reason
+        calls = (choice.message.tool_calls or []) if kind == "chat" else []
+        outcome.tool_calls = [{"name": c.function.name, "arguments": c.function.arguments}
+                              for c in calls if getattr(c, "function", None) is not None]
+    outcome.check_types(kind, False, [reply.to_dict()])
+
+
+def _read_chunk(outcome: ClientOutcome, kind: str, chunk: Any, raw: list[Any]) -> None:
+    outcome.chunks += 1
+    outcome.text += _piece(kind, chunk)
+    outcome.atlas = atlas_block(chunk) or outcome.atlas
+    if getattr(chunk, "usage", None) is not None:
+        outcome.usage = chunk.usage.to_dict()
+    if chunk.choices and chunk.choices[0].finish_reason:
+        outcome.finish_reason = chunk.choices[0].finish_reason
+    raw.append(chunk.to_dict())
 
 
 def _piece(kind: str, chunk: Any) -> str:
@@ -255,13 +304,12 @@ def _python(request: ClientCall) -> ClientOutcome:
     try:
         with client:
             if not request.stream:
-                reply = api.create(**_python_params(request))
-                outcome.text, outcome.atlas = _answer(request.kind, reply), atlas_block(reply)
+                _read_reply(outcome, request.kind, api.create(**_python_params(request)))
                 return outcome
+            raw: list[Any] = []
             for chunk in api.create(stream=True, **_python_params(request)):
-                outcome.chunks += 1
-                outcome.text += _piece(request.kind, chunk)
-                outcome.atlas = atlas_block(chunk) or outcome.atlas
+                _read_chunk(outcome, request.kind, chunk, raw)
+            outcome.check_types(request.kind, True, raw)
     except openai.APIStatusError as exc:
         return _python_error(outcome, exc)
     except openai.APIError as exc:
@@ -277,13 +325,12 @@ def _python_async(request: ClientCall) -> ClientOutcome:
         async with client:
             api = client.chat.completions if request.kind == "chat" else client.completions
             if not request.stream:
-                reply = await api.create(**_python_params(request))
-                outcome.text, outcome.atlas = _answer(request.kind, reply), atlas_block(reply)
+                _read_reply(outcome, request.kind, await api.create(**_python_params(request)))
                 return
+            raw: list[Any] = []
             async for chunk in await api.create(stream=True, **_python_params(request)):
-                outcome.chunks += 1
-                outcome.text += _piece(request.kind, chunk)
-                outcome.atlas = atlas_block(chunk) or outcome.atlas
+                _read_chunk(outcome, request.kind, chunk, raw)
+            outcome.check_types(request.kind, True, raw)
 
     try:
         asyncio.run(run())
@@ -327,6 +374,8 @@ def _probe(language: str, request: ClientCall) -> ClientOutcome:
             "base_url": f"{request.base_url}/v1", "api_key": request.api_key,
             "operation": operation, "model": request.model, "prompt": request.prompt,
             "max_tokens": request.max_tokens, "temperature": 0, "atlas": request.atlas,
+            "stop": list(request.stop), "include_usage": request.include_usage,
+            "tools": list(request.tools), "tool_choice": request.tool_choice,
         }, timeout_s=request.timeout_s + 10)
     except probes.ProbeError as exc:
         raise _probe_failure(language, exc) from None
@@ -336,6 +385,10 @@ def _probe(language: str, request: ClientCall) -> ClientOutcome:
         outcome.text = result.get("text") or ""
         outcome.atlas = result.get("atlas")
         outcome.chunks = int(result.get("chunks") or 0)
+        outcome.finish_reason = result.get("finish_reason") or None
+        outcome.usage = result.get("usage")
+        outcome.tool_calls = list(result.get("tool_calls") or [])
+        outcome.check_types(request.kind, request.stream, list(result.get("raw") or []))
         return outcome
     if result.get("error_type") == "ProbeRequestError":
         raise ClientFailure(f"the {language} probe refused the request: {result.get('message')}")

@@ -11,13 +11,24 @@ stdin, one JSON object::
      "model": "any" | "" (empty: the first model /v1/models lists), "prompt": "...",
      "messages": [{"role": "user", "content": "hi"}], "max_tokens": 8,
      "temperature": 0 (optional, default 0), "timeout_s": 120 (optional),
-     "atlas": {"enabled": true, ...} | null}
+     "atlas": {"enabled": true, ...} | null,
+     "stop": ["word"] (optional), "include_usage": true (streams, optional),
+     "tools": [{"type": "function", "function": {"name", "description", "parameters"}}]
+     (chat, optional), "tool_choice": "required" | "auto" | null}
 
 stdout, one JSON object::
 
     {"ok": true, "client": "openai-node" | "openai-go", "client_version": "x.y.z",
      "text": "...", "atlas": {...} | null, "chunks": 12 (streams only),
-     "finish_reason": "length", "model": "...", "models": ["..."] (models only)}
+     "finish_reason": "length", "model": "...", "models": ["..."] (models only),
+     "usage": {"prompt_tokens", "completion_tokens", "total_tokens"} | null (as the client
+     typed it; streamed: from the chunk that carried it),
+     "tool_calls": [{"name": "...", "arguments": "{...}"}] (chat, not streamed),
+     "raw": [the answer, or every chunk, as the JSON the client received]}
+
+``raw`` is what the suite checks with the official Python SDK's types
+(:mod:`atlas_suite.openai_types`): what the Node.js and Go clients received must be what
+OpenAI's own Python client accepts too.
 
 or, for an error answer of the server (exit status 0: an API error is a result)::
 

@@ -24,9 +24,14 @@ from atlas_suite.schemas import registry
 from atlas_suite.steplib import types
 from atlas_suite.steplib.http_steps import step_prometheus
 from atlas_suite.steplib.support import current_server, http, skips_when_unsupported
+from atlas_suite.targets import Unsupported
 
 DOMAIN = "clients"
 
+WEATHER_TOOL = {"type": "function", "function": {
+    "name": "get_weather", "description": "The current weather in a city.",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                   "required": ["city"]}}}
 MAX_TOKENS = 16  # enough pieces for a stream's order to matter, short enough for 2 CPU cores
 PROMPT = "Say hello to the test suite."
 CLIENT_PATTERN = "|".join(sorted(clients.CLIENTS, key=len, reverse=True))  # longest first
@@ -107,8 +112,12 @@ def _outcome(context: Any) -> ClientOutcome:
 
 
 def _answer(context: Any) -> ClientOutcome:
+    """The successful outcome; what the client received must pass OpenAI's own types too."""
     outcome = _outcome(context)
     assert_that(outcome.ok, equal_to(True), f"the call failed: {outcome.describe()}")
+    assert_that(outcome.problems, equal_to([]),
+                f"the {outcome.client} client received an answer that the official OpenAI "
+                "types refuse")
     return outcome
 
 
@@ -157,6 +166,38 @@ def step_client_too_long(context: Any, client: str, kind: str) -> None:
     """A prompt of twice the configured context size in tokens (at least 8192): a 400."""
     words = 2 * max(current_server(context).config.ctx_size or 0, 4096)
     _send(context, client, kind, prompt="hello" + " hello" * (words - 1))
+
+
+@when("the {client:Client} client asks for a {kind:Kind} completion that stops at a word of its "
+      "own answer")
+@skips_when_unsupported
+def step_client_stop(context: Any, client: str, kind: str) -> None:
+    """Ask once through the client, pick a word from that answer, then ask again the same way
+    with that word as the stop sequence: the second outcome is the one the Thens read."""
+    first = _send(context, client, kind)
+    assert_that(first.ok, equal_to(True), f"the call without a stop: {first.describe()}")
+    word = next((w for w in (p.strip(".,;:!?\"'()") for p in first.text.split()[1:])
+                 if len(w) >= 3 and w.isalpha()
+                 and 0 < first.text.find(w) < len(first.text) * 2 // 3), None)
+    assert word is not None, f"the model's answer has no word to stop at: {first.text!r}"
+    context.client_stop = (word, first.text[:first.text.find(word)], first.text)
+    _send(context, client, kind, stop=(word,))
+
+
+@when("the {client:Client} client streams a {kind:Kind} completion asking for the token usage")
+@skips_when_unsupported
+def step_client_stream_usage(context: Any, client: str, kind: str) -> None:
+    """A streamed completion with ``stream_options.include_usage``, sent the client's own way."""
+    _send(context, client, kind, stream=True, include_usage=True)
+
+
+@when("the {client:Client} client asks for a chat answer that must call the weather tool")
+@skips_when_unsupported
+def step_client_tool(context: Any, client: str) -> None:
+    """A chat completion offering one tool, ``get_weather(city)``, with ``tool_choice``
+    "required", through the client's own tool types."""
+    _send(context, client, "chat", prompt="What is the weather in Paris?",
+          tools=(WEATHER_TOOL,), tool_choice="required")
 
 
 @when('the {client:Client} client with the key "{key}" asks for a {kind:Kind} completion')
@@ -213,6 +254,51 @@ def step_async_text(context: Any, n: int) -> None:
     outcomes = context.async_outcomes
     assert_that(len(outcomes), equal_to(n))
     assert_that([len(o.text) > 0 for o in outcomes], equal_to([True] * n), "texts")
+
+
+@then('the client\'s answer ends just before that word, with finish reason "stop"')
+def step_client_stopped(context: Any) -> None:
+    """The second answer, as the client exposes it, is the first cut just before the stop
+    word, with finish reason "stop"."""
+    outcome = _answer(context)
+    word, expected, full = context.client_stop
+    assert_that(outcome.finish_reason, equal_to("stop"), f"stopping at {word!r} in {full!r}")
+    assert_that(outcome.text, equal_to(expected),
+                f"the {outcome.client} client's answer cut before {word!r} (whole: {full!r})")
+
+
+@then("the client reads the token usage of the whole answer from the stream")
+def step_client_usage(context: Any) -> None:
+    """The client exposes the stream's usage: prompt and completion tokens above 0, adding up
+    to the total."""
+    outcome = _answer(context)
+    usage = outcome.usage or {}
+    assert_that(usage.get("completion_tokens", 0), greater_than(0),
+                f"no usage came with the stream ({outcome.describe()})")
+    assert_that(usage.get("prompt_tokens", 0), greater_than(0), f"usage {usage}")
+    assert_that(usage["total_tokens"],
+                equal_to(usage["prompt_tokens"] + usage["completion_tokens"]), f"usage {usage}")
+
+
+@then("the client reads a call of the weather tool with JSON arguments that name a city")
+@skips_when_unsupported
+def step_client_tool_call(context: Any) -> None:
+    """The client exposes a call of ``get_weather`` whose arguments parse as a JSON object
+    with a ``city`` string, and finish reason "tool_calls". A model whose chat template has no
+    tool calling answers text instead: the row skips with that answer."""
+    outcome = _answer(context)
+    if not outcome.tool_calls:
+        raise Unsupported("the server's model does not call tools (its chat template has no "
+                          f"tool calling); it answered {outcome.text[:160]!r}")
+    assert_that(outcome.finish_reason, equal_to("tool_calls"), outcome.describe())
+    call = outcome.tool_calls[0]
+    assert_that(call["name"], equal_to("get_weather"), "the tool called")
+    try:
+        arguments = json.loads(call["arguments"])
+    except (TypeError, ValueError) as exc:
+        raise AssertionError(f"the tool's arguments are not JSON ({exc}): {call}") from None
+    assert isinstance(arguments, dict) and isinstance(arguments.get("city"), str), \
+        f"the arguments name no city: {arguments}"
 
 
 # -- the atlas block --------------------------------------------------------------------------

@@ -31,16 +31,60 @@ type message struct {
 }
 
 type request struct {
-	BaseURL     string          `json:"base_url"`
-	APIKey      *string         `json:"api_key"`
-	Operation   string          `json:"operation"`
-	Model       string          `json:"model"`
-	Prompt      string          `json:"prompt"`
-	Messages    []message       `json:"messages"`
-	MaxTokens   *int64          `json:"max_tokens"`
-	Temperature *float64        `json:"temperature"`
-	Atlas       json.RawMessage `json:"atlas"`
-	TimeoutS    *float64        `json:"timeout_s"`
+	BaseURL      string          `json:"base_url"`
+	APIKey       *string         `json:"api_key"`
+	Operation    string          `json:"operation"`
+	Model        string          `json:"model"`
+	Prompt       string          `json:"prompt"`
+	Messages     []message       `json:"messages"`
+	MaxTokens    *int64          `json:"max_tokens"`
+	Temperature  *float64        `json:"temperature"`
+	Atlas        json.RawMessage `json:"atlas"`
+	TimeoutS     *float64        `json:"timeout_s"`
+	Stop         []string        `json:"stop"`
+	IncludeUsage bool            `json:"include_usage"`
+	Tools        []tool          `json:"tools"`
+	ToolChoice   string          `json:"tool_choice"`
+}
+
+// tool is an OpenAI function tool as the suite writes it: {"type": "function", "function": {...}}.
+type tool struct {
+	Function struct {
+		Name        string         `json:"name"`
+		Description string         `json:"description"`
+		Parameters  map[string]any `json:"parameters"`
+	} `json:"function"`
+}
+
+// usageOf reads the token usage the SDK typed, or nil when the answer had none.
+func usageOf(u openai.CompletionUsage, present bool) any {
+	if !present {
+		return nil
+	}
+	return map[string]int64{"prompt_tokens": u.PromptTokens,
+		"completion_tokens": u.CompletionTokens, "total_tokens": u.TotalTokens}
+}
+
+// rawOf keeps the answer's JSON as it arrived, for the suite to check with OpenAI's types.
+func rawOf(raw string) any {
+	var doc any
+	if json.Unmarshal([]byte(raw), &doc) != nil {
+		return raw
+	}
+	return doc
+}
+
+func chatTools(req request) []openai.ChatCompletionToolUnionParam {
+	out := []openai.ChatCompletionToolUnionParam{}
+	for _, t := range req.Tools {
+		def := openai.FunctionDefinitionParam{Name: t.Function.Name,
+			Parameters: openai.FunctionParameters(t.Function.Parameters)}
+		if t.Function.Description != "" {
+			def.Description = openai.String(t.Function.Description)
+		}
+		out = append(out, openai.ChatCompletionFunctionTool(def))
+	}
+	return out
 }
 
 type result map[string]any
@@ -144,6 +188,12 @@ func run(ctx context.Context, client openai.Client, req request, opts []option.R
 		if req.Temperature != nil {
 			params.Temperature = openai.Float(*req.Temperature)
 		}
+		if len(req.Stop) > 0 {
+			params.Stop = openai.CompletionNewParamsStopUnion{OfStringArray: req.Stop}
+		}
+		if req.IncludeUsage {
+			params.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
+		}
 		if req.Operation == "completion" {
 			resp, err := client.Completions.New(ctx, params, opts...)
 			if err != nil {
@@ -151,6 +201,8 @@ func run(ctx context.Context, client openai.Client, req request, opts []option.R
 			}
 			res["model"] = resp.Model
 			res["atlas"] = atlasOf(resp.JSON.ExtraFields)
+			res["usage"] = usageOf(resp.Usage, resp.JSON.Usage.Valid())
+			res["raw"] = []any{rawOf(resp.RawJSON())}
 			if len(resp.Choices) > 0 {
 				res["text"] = resp.Choices[0].Text
 				res["finish_reason"] = string(resp.Choices[0].FinishReason)
@@ -161,9 +213,14 @@ func run(ctx context.Context, client openai.Client, req request, opts []option.R
 		defer stream.Close()
 		var text strings.Builder
 		chunks := 0
+		raw := []any{}
 		for stream.Next() {
 			chunk := stream.Current()
 			chunks++
+			raw = append(raw, rawOf(chunk.RawJSON()))
+			if chunk.JSON.Usage.Valid() {
+				res["usage"] = usageOf(chunk.Usage, true)
+			}
 			if chunk.Model != "" {
 				res["model"] = chunk.Model
 			}
@@ -185,6 +242,7 @@ func run(ctx context.Context, client openai.Client, req request, opts []option.R
 		}
 		res["text"] = text.String()
 		res["chunks"] = chunks
+		res["raw"] = raw
 	case "chat", "chat_stream":
 		msgs, err := chatMessages(req)
 		if err != nil {
@@ -198,6 +256,18 @@ func run(ctx context.Context, client openai.Client, req request, opts []option.R
 		if req.Temperature != nil {
 			params.Temperature = openai.Float(*req.Temperature)
 		}
+		if len(req.Stop) > 0 {
+			params.Stop = openai.ChatCompletionNewParamsStopUnion{OfStringArray: req.Stop}
+		}
+		if req.IncludeUsage {
+			params.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
+		}
+		if len(req.Tools) > 0 {
+			params.Tools = chatTools(req)
+		}
+		if req.ToolChoice != "" {
+			params.ToolChoice = openai.ChatCompletionToolChoiceOptionUnionParam{OfAuto: openai.String(req.ToolChoice)}
+		}
 		if req.Operation == "chat" {
 			resp, err := client.Chat.Completions.New(ctx, params, opts...)
 			if err != nil {
@@ -205,9 +275,17 @@ func run(ctx context.Context, client openai.Client, req request, opts []option.R
 			}
 			res["model"] = resp.Model
 			res["atlas"] = atlasOf(resp.JSON.ExtraFields)
+			res["usage"] = usageOf(resp.Usage, resp.JSON.Usage.Valid())
+			res["raw"] = []any{rawOf(resp.RawJSON())}
 			if len(resp.Choices) > 0 {
 				res["text"] = resp.Choices[0].Message.Content
 				res["finish_reason"] = resp.Choices[0].FinishReason
+				calls := []any{}
+				for _, call := range resp.Choices[0].Message.ToolCalls {
+					calls = append(calls, map[string]string{"name": call.Function.Name,
+						"arguments": call.Function.Arguments})
+				}
+				res["tool_calls"] = calls
 			}
 			return res, nil
 		}
@@ -215,9 +293,14 @@ func run(ctx context.Context, client openai.Client, req request, opts []option.R
 		defer stream.Close()
 		var text strings.Builder
 		chunks := 0
+		raw := []any{}
 		for stream.Next() {
 			chunk := stream.Current()
 			chunks++
+			raw = append(raw, rawOf(chunk.RawJSON()))
+			if chunk.JSON.Usage.Valid() {
+				res["usage"] = usageOf(chunk.Usage, true)
+			}
 			if chunk.Model != "" {
 				res["model"] = chunk.Model
 			}
@@ -239,6 +322,7 @@ func run(ctx context.Context, client openai.Client, req request, opts []option.R
 		}
 		res["text"] = text.String()
 		res["chunks"] = chunks
+		res["raw"] = raw
 	default:
 		return nil, errUsage{fmt.Sprintf("unknown operation %q", req.Operation)}
 	}

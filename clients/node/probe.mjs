@@ -50,6 +50,9 @@ async function run(client, req) {
   // The SDK sends every key of the params object in the JSON body, typed or not: that is
   // its documented way to pass an extra body field such as the ATLAS extension.
   if (req.atlas != null) params.atlas = req.atlas;
+  if (Array.isArray(req.stop) && req.stop.length > 0) params.stop = req.stop;
+  if (Array.isArray(req.tools) && req.tools.length > 0) params.tools = req.tools;
+  if (req.tool_choice) params.tool_choice = req.tool_choice;
 
   const streaming = req.operation.endsWith('_stream');
   const chat = req.operation.startsWith('chat');
@@ -61,18 +64,26 @@ async function run(client, req) {
     const resp = await api.create(params);
     res.model = resp.model;
     res.atlas = resp.atlas ?? null;
+    res.usage = resp.usage ?? null;
+    res.raw = [resp]; // the answer as it arrived: the suite checks it with OpenAI's types
     const choice = resp.choices?.[0];
     if (choice) {
       res.text = chat ? (choice.message?.content ?? '') : (choice.text ?? '');
       res.finish_reason = choice.finish_reason ?? null;
+      res.tool_calls = (choice.message?.tool_calls ?? []).map(
+        (call) => ({ name: call.function?.name, arguments: call.function?.arguments }));
     }
     return res;
   }
+  if (req.include_usage) params.stream_options = { include_usage: true };
   const stream = await api.create({ ...params, stream: true });
   let text = '';
   let chunks = 0;
+  res.raw = [];
   for await (const chunk of stream) {
     chunks += 1;
+    res.raw.push(chunk);
+    if (chunk.usage) res.usage = chunk.usage;
     if (chunk.model) res.model = chunk.model;
     if (chunk.atlas != null) res.atlas = chunk.atlas;
     for (const choice of chunk.choices ?? []) { // the last chunk may have none: fine

@@ -77,6 +77,67 @@ Feature: Applications get answers through the OpenAI client libraries they alrea
       | langchain     | chat |
       | langchain-llm | text |
 
+  Scenario Outline: The <client> client's <kind> answer ends at the stop sequence it sent
+    When the <client> client asks for a <kind> completion that stops at a word of its own answer
+    Then the client's answer ends just before that word, with finish reason "stop"
+
+    @req.INT-PYTHON
+    Examples: The official Python client
+      | client | kind |
+      | python | chat |
+
+    @req.INT-NODE
+    Examples: The official Node.js client
+      | client | kind |
+      | node   | chat |
+      | node   | text |
+
+    @req.INT-GO
+    Examples: The official Go client
+      | client | kind |
+      | go     | chat |
+      | go     | text |
+
+  Scenario Outline: A <kind> answer streamed to the <client> client reports the token usage when asked
+    When the <client> client streams a <kind> completion asking for the token usage
+    Then the client reads the token usage of the whole answer from the stream
+
+    @req.INT-PYTHON
+    Examples: The official Python client
+      | client | kind |
+      | python | chat |
+
+    @req.INT-NODE
+    Examples: The official Node.js client
+      | client | kind |
+      | node   | chat |
+      | node   | text |
+
+    @req.INT-GO
+    Examples: The official Go client
+      | client | kind |
+      | go     | chat |
+      | go     | text |
+
+  Scenario Outline: The <client> client gets a call of a required tool, with arguments that parse
+    When the <client> client asks for a chat answer that must call the weather tool
+    Then the client reads a call of the weather tool with JSON arguments that name a city
+
+    @req.INT-PYTHON
+    Examples: The official Python client
+      | client |
+      | python |
+
+    @req.INT-NODE
+    Examples: The official Node.js client
+      | client |
+      | node   |
+
+    @req.INT-GO
+    Examples: The official Go client
+      | client |
+      | go     |
+
   @req.INT-PYTHON
   Scenario: The async Python client holds several conversations at once
     When the async OpenAI client sends 3 chat completions at once

@@ -199,6 +199,7 @@ def step_sweep(context: Any, count: int, name: str) -> None:
 
 def _load_copies(context: Any, copies: list[memfile.DamagedCopy]) -> None:
     folder = current_server(context).require_memory_dir()
+    notes(context)["before"] = api(context).memory_in_use()  # for "the memory in use is unchanged"
     try:
         notes(context)["attempts"] = api(context).load_each(folder, SCRATCH_FILE, copies)
     finally:

@@ -19,20 +19,34 @@ DOMAIN = "memory"
 
 
 def _read(context: Any, text: str, memory: str | None = None) -> dict[str, Any]:
+    _note_before_change(context)
     block = api(context).read_text(text, memory=memory)
     notes(context).setdefault("reads", []).append(block)
     notes(context).setdefault("read texts", []).append((memory, text))
     context.last_text = text
-    if memory is None:  # for "the memory's fingerprint is the one it had after first reading..."
-        notes(context).setdefault("first reads", {}).setdefault(text, api(context).fingerprint())
+    if memory is None:  # for "the memory's fingerprint is the one it had after ..." steps
+        fingerprint = api(context).fingerprint()
+        notes(context)["after read"] = fingerprint
+        notes(context).setdefault("first reads", {}).setdefault(text, fingerprint)
+    else:
+        notes(context).setdefault("named memories", set()).add(memory)
     return block
+
+
+def _note_before_change(context: Any) -> None:
+    """Keep the default memory in use, and the fingerprint of every named memory this scenario
+    used, just before a read, load or reset: what "unchanged" and "changed" compare with."""
+    notes(context)["before"] = api(context).memory_in_use()
+    for memory in notes(context).get("named memories", ()):
+        with suppress(ApiError):  # one the server has dropped has no fingerprint to keep
+            notes(context)[f"before:{memory}"] = api(context).memory_fingerprint(memory)
 
 
 def _baseline(context: Any) -> Any:
     """What "unchanged" compares with: the memory in use a Given noted, else the one seen just
-    before the scenario's last load or reset."""
+    before the scenario's last read, load or reset."""
     found = notes(context).get("in use") or notes(context).get("before")
-    assert found is not None, "nothing was loaded or reset yet, so nothing can be unchanged"
+    assert found is not None, "the memory has not read, loaded or reset anything in this scenario"
     return found
 
 
@@ -114,7 +128,7 @@ def step_note_fingerprint(context: Any) -> None:
 @then("the memory fingerprint is unchanged")
 def step_fingerprint_same(context: Any) -> None:
     """The default memory's fingerprint is the one noted ("I note the memory fingerprint"), or
-    else the one it had just before the scenario's last load or reset."""
+    else the one it had just before the scenario's last read, load or reset."""
     expected = notes(context).get("fingerprint") or _baseline(context).fingerprint
     assert_that(api(context).fingerprint(), equal_to(expected),
                 "the memory in use should be exactly as it was")
@@ -136,10 +150,20 @@ def step_fingerprint_first_read(context: Any) -> None:
                 "a reset memory should learn a text exactly as a fresh one did")
 
 
+@then("the memory still holds what it read")
+def step_still_holds(context: Any) -> None:
+    """The default memory's fingerprint is the one it had right after its latest read in this
+    scenario (a restart, for one, lost nothing)."""
+    assert_that(api(context).fingerprint(), equal_to(noted(context, "after read")),
+                "the memory should be exactly as it was after its last read")
+
+
 @then("the memory fingerprint has changed")
 def step_fingerprint_changed(context: Any) -> None:
-    """The default memory's fingerprint differs from the noted one (the memory was updated)."""
-    assert_that(api(context).fingerprint(), is_not(equal_to(noted(context, "fingerprint"))),
+    """The default memory's fingerprint differs from the noted one, or else from the one it had
+    just before the scenario's last read, load or reset: the memory was updated."""
+    before = notes(context).get("fingerprint") or _baseline(context).fingerprint
+    assert_that(api(context).fingerprint(), is_not(equal_to(before)),
                 "an ATLAS request should have updated the memory")
 
 
@@ -151,9 +175,10 @@ def step_note_named(context: Any, memory: str) -> None:
 
 @then('the fingerprint of the memory "{memory}" is unchanged')
 def step_named_same(context: Any, memory: str) -> None:
-    """A named memory's fingerprint equals the noted one: it saw none of the other's text."""
-    assert_that(api(context).memory_fingerprint(memory),
-                equal_to(noted(context, f"fingerprint:{memory}")),
+    """A named memory's fingerprint equals the one noted for it, or else the one it had just
+    before the scenario's last read, load or reset: it saw none of the other's text."""
+    before = notes(context).get(f"fingerprint:{memory}") or noted(context, f"before:{memory}")
+    assert_that(api(context).memory_fingerprint(memory), equal_to(before),
                 f'the memory "{memory}" changed although no text was sent to it')
 
 
@@ -199,9 +224,11 @@ def step_initial_state(context: Any) -> None:
 
 @then("the memory counters have grown")
 def step_counters_grown(context: Any) -> None:
-    """Both ``tokens_memorized`` and ``updates`` grew since they were noted."""
+    """Both ``tokens_memorized`` and ``updates`` grew since they were noted, or else since just
+    before the scenario's last read, load or reset."""
     memory = api(context).status()["memory"]
-    before = noted(context, "counters")
+    baseline = notes(context).get("counters")
+    before = baseline or (_baseline(context).tokens_memorized, _baseline(context).updates)
     after = (memory["tokens_memorized"], memory["updates"])
     assert_that(after[0] > before[0] and after[1] > before[1], equal_to(True),
                 f"(tokens_memorized, updates) went from {before} to {after}")
@@ -227,7 +254,7 @@ def step_given_reset(context: Any) -> None:
 @sets_response
 def step_reset(context: Any) -> None:
     """Reset the default memory; the reset's answer is "the response"."""
-    notes(context)["before"] = api(context).memory_in_use()
+    _note_before_change(context)
     api(context).reset()
 
 
@@ -250,7 +277,7 @@ def step_back_initial(context: Any) -> None:
 @sets_response
 def step_reset_named(context: Any, memory: str) -> None:
     """Reset that named memory only; the reset's answer is "the response"."""
-    notes(context)["before"] = api(context).memory_in_use()
+    _note_before_change(context)
     with suppress(ApiError):  # a memory never used has no fingerprint; the reset refuses it
         notes(context)[f"before:{memory}"] = api(context).memory_fingerprint(memory)
     api(context).reset(memory)
@@ -282,7 +309,7 @@ def step_save_named(context: Any, memory: str, name: str) -> None:
 @sets_response
 def step_load_named(context: Any, name: str, memory: str) -> None:
     """Load the file into that named memory; the load's answer is "the response"."""
-    notes(context)["before"] = api(context).memory_in_use()
+    _note_before_change(context)
     api(context).load(name, memory)
 
 

@@ -15,10 +15,9 @@ Feature: Damage anywhere in a memory file is refused, and the memory in use stay
   @req.MEM-CORRUPT @req.MEM-LOAD-KEEPS
   Scenario Outline: A file with one byte flipped in <region> is refused as corruption
     Given the memory is saved as "flipped.atlas"
-    And I note the memory in use
     When one byte of the memory file "flipped.atlas" is flipped in <region>
     And I load the memory file "flipped.atlas"
-    Then the load is refused with 400 and a message containing "corruption"
+    Then the load is refused as corruption
     And the memory in use is unchanged
     And the server is healthy
 
@@ -36,10 +35,9 @@ Feature: Damage anywhere in a memory file is refused, and the memory in use stay
   @req.MEM-CORRUPT @req.MEM-LOAD-KEEPS
   Scenario Outline: A file stamped with CORRUPTED_DATA in <region> is refused as corruption
     Given the memory is saved as "stamped.atlas"
-    And I note the memory in use
     When the memory file "stamped.atlas" is stamped with CORRUPTED_DATA in <region>
     And I load the memory file "stamped.atlas"
-    Then the load is refused with 400 and a message containing "corruption"
+    Then the load is refused as corruption
     And the memory in use is unchanged
     And the server is healthy
 
@@ -53,10 +51,9 @@ Feature: Damage anywhere in a memory file is refused, and the memory in use stay
   @req.MEM-CORRUPT @req.MEM-LOAD-KEEPS
   Scenario Outline: A file truncated <cut> is refused as corruption
     Given the memory is saved as "truncated.atlas"
-    And I note the memory in use
     When the memory file "truncated.atlas" is truncated <cut>
     And I load the memory file "truncated.atlas"
-    Then the load is refused with 400 and a message containing "corruption"
+    Then the load is refused as corruption
     And the memory in use is unchanged
     And the server is healthy
 
@@ -70,43 +67,40 @@ Feature: Damage anywhere in a memory file is refused, and the memory in use stay
       | one byte short          |
 
   @req.MEM-LOAD-KEEPS
-  Scenario Outline: A valid trailer over a changed <part> is refused with <status>
+  Scenario Outline: A valid trailer over a changed <part> is refused as <refusal>
     Given the memory is saved as "forged.atlas"
-    And I note the memory in use
     When the memory file "forged.atlas" has its trailer recomputed over a changed <part>
     And I load the memory file "forged.atlas"
-    Then the load is refused with <status> and a message containing "<message>"
+    Then the load is refused as <refusal>
     And the memory in use is unchanged
     And the server is healthy
 
     @req.MEM-CORRUPT
     Examples: changes the file's own structure gives away
-      | part          | status | message    |
-      | header length | 400    | corruption |
-      | array table   | 400    | corruption |
-      | first array   | 400    | corruption |
+      | part          | refusal    |
+      | header length | corruption |
+      | array table   | corruption |
+      | first array   | corruption |
 
     @req.MEM-MISMATCH
     Examples: a file that now claims another model
-      | part              | status | message        |
-      | model fingerprint | 409    | model mismatch |
+      | part              | refusal          |
+      | model fingerprint | a model mismatch |
 
   @req.MEM-CORRUPT @req.MEM-LOAD-KEEPS
   Scenario: A file resealed around another memory's arrays is refused as corruption
     Given the memory is saved as "donor.atlas"
     And the memory has read "Later the ferryman wrote the tally into a ledger by lamplight."
     And the memory is saved as "spliced.atlas"
-    And I note the memory in use
     When the memory file "spliced.atlas" is resealed around the arrays of "donor.atlas"
     And I load the memory file "spliced.atlas"
-    Then the load is refused with 400 and a message containing "corruption"
+    Then the load is refused as corruption
     And the memory in use is unchanged
     And the server is healthy
 
   @req.MEM-CORRUPT @req.MEM-LOAD-KEEPS
   Scenario Outline: <harm> in any region, every array of the table included, is refused
     Given the memory is saved as "every-region.atlas"
-    And I note the memory in use
     When every region of the memory file "every-region.atlas" in turn gets <harm> and is loaded
     Then every damaged copy was refused as corruption
     And the memory in use is unchanged
@@ -120,7 +114,6 @@ Feature: Damage anywhere in a memory file is refused, and the memory in use stay
   @req.MEM-CORRUPT @req.MEM-LOAD-KEEPS
   Scenario: A single flipped byte anywhere in the file is refused as corruption
     Given the memory is saved as "sweep.atlas"
-    And I note the memory in use
     When one byte at a time is flipped at 96 offsets across the memory file "sweep.atlas" and each copy is loaded
     Then every damaged copy was refused as corruption
     And the memory in use is unchanged

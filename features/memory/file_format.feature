@@ -12,6 +12,6 @@ Feature: A saved memory file has the version 1 layout
   Scenario: A saved memory file is a format version 1 file, every byte accounted for
     Given the memory has read "The ferryman counted the crates of salt before the tide turned."
     When I save the memory as "format.atlas"
-    Then the response status is 200
+    Then the memory file "format.atlas" holds the memory as it is now
     And the memory file "format.atlas" has the format version 1 layout
     And the memory list shows "format.atlas" with the size the save reported

@@ -23,8 +23,6 @@ Feature: The memory learns, and named memories stay apart
 
   @req.FUNC-COUNTERS @req.FUNC-FINGERPRINT
   Scenario: Reading updates the memory's counters and fingerprint
-    Given I note the memory counters
-    And I note the memory fingerprint
     When the memory reads "The librarian sorted old maps of the coast."
     Then the memory counters have grown
     And the memory fingerprint has changed
@@ -32,8 +30,6 @@ Feature: The memory learns, and named memories stay apart
   @req.FUNC-NAMED
   Scenario: Named memories never see each other's text
     Given the memory "named-bravo.atlas" has read "Bravo reads about rivers and mills."
-    And I note the fingerprint of the memory "named-bravo.atlas"
-    And I note the memory fingerprint
     When the memory "named-alpha.atlas" reads "Alpha reads about harbours and ships."
     Then the atlas block names the memory "named-alpha.atlas"
     And the fingerprint of the memory "named-bravo.atlas" is unchanged

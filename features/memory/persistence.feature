@@ -7,18 +7,16 @@ Feature: The memory survives a graceful restart
   Scenario: With persistence on, the memory comes back after a restart
     Given a fresh ATLAS server that keeps its memory across restarts
     And the memory has read "The harbour master logged every ship that entered the bay."
-    And I note the memory fingerprint
     When the server is restarted gracefully
     Then the server exited with code 0
     And the memory folder holds a file ending in "_memory.atlas"
-    And the memory fingerprint is the one noted
+    And the memory still holds what it read
 
   @req.FUNC-MEMORY-FILE @req.ERR-SHUTDOWN
   Scenario: A memory file named at start-up is written at shutdown and read back
     Given a fresh ATLAS server that starts from the memory file "boot.atlas"
     And the memory has read "Grey gulls circled the fishing boats while the nets came in."
-    And I note the memory fingerprint
     When the server is restarted gracefully
     Then the server exited with code 0
     And the memory folder holds "boot.atlas"
-    And the memory fingerprint is the one noted
+    And the memory still holds what it read

@@ -2,11 +2,14 @@
 
 Its HTTP listener is bound to 127.0.0.1 on a free port and never exposed; the public front
 (``app.py``) talks to it with an async httpx client. Inference, batching and slots are
-llama.cpp's; this module only starts it, measures it and tokenizes for the memory.
+llama.cpp's; this module only starts it, measures it and tokenizes for the memory: with
+llama.cpp's own tokenizer in-process (``tokenizer.py``: the ids ``/tokenize`` gives, without its
+round trip), or through ``/tokenize`` where that cannot load.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -15,8 +18,12 @@ from pathlib import Path
 import httpx
 
 from atlas_reference.errors import ApiError
+from atlas_reference.tokenizer import Vocabulary, load_vocabulary
 
 log = logging.getLogger("atlas.engine")
+# Longer texts are tokenized off the event loop (llama_tokenize runs without the GIL), so that
+# one huge prompt does not hold up every other request; short ones take microseconds inline.
+_INLINE_TOKENIZE_CHARS = 16_384
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,9 @@ class Engine:
             timeout=httpx.Timeout(None, connect=5.0),
             limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
         )
-        log.info("engine listening privately on %s", self.base_url)
+        self.vocabulary: Vocabulary | None = load_vocabulary(model)
+        log.info("engine listening privately on %s; tokenizing %s", self.base_url,
+                 "in-process" if self.vocabulary else "over HTTP")
 
     def warm_up(self, tokens: int) -> float:
         """Generate a short text and return the measured generation rate in tokens/s."""
@@ -76,6 +85,16 @@ class Engine:
         return rate
 
     async def tokenize(self, text: str) -> list[int]:
+        """The ids of ``text`` as llama.cpp's ``/tokenize`` gives them (no special tokens added,
+        special tokens in the text parsed); a text it refuses is a 400 on ``prompt``."""
+        if self.vocabulary is not None:
+            try:
+                if len(text) < _INLINE_TOKENIZE_CHARS:
+                    return self.vocabulary.tokenize(text)
+                return await asyncio.to_thread(self.vocabulary.tokenize, text)
+            except ValueError as error:  # UnicodeEncodeError too: a lone surrogate
+                raise ApiError(400, f"the prompt cannot be tokenized: {error}",
+                               param="prompt") from error
         response = await self.client.post("/tokenize", json={"content": text})
         _refuse_input(response, "prompt", "the prompt cannot be tokenized")
         return list(response.json()["tokens"])
@@ -94,6 +113,9 @@ class Engine:
     def stop(self) -> None:
         # Dropping the server object stops llama.cpp's main loop and frees the model.
         self._server = None
+        if self.vocabulary is not None:
+            self.vocabulary.close()
+            self.vocabulary = None
 
 
 def _refuse_input(response: httpx.Response, param: str, what: str) -> None:

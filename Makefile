@@ -12,7 +12,7 @@ MUTATION_JOBS ?= 2
 
 .PHONY: setup test lint unit test-atlas-server-smoke test-atlas-server-full steps-doc \
         bench serve clean probes images test-containers matrix \
-        test-atlas-server-performance load-test soak mutation mutation-sample flake-check \
+        test-atlas-server-performance load-test rate-sweep soak mutation mutation-sample flake-check \
         fuzz fuzz-memfile
 
 setup: $(VENV)/.installed probes  ## virtual environment, dependencies, model, client probes, images
@@ -89,6 +89,15 @@ test-atlas-server-performance:  ## the @load and @performance scenarios (2.5-4 m
 load-test:  ## scripts/atlas-load-test.py on LOAD_URL, or on a reference server it starts
 	$(BIN)/python scripts/atlas-load-test.py --duration $(LOAD_DURATION) \
 	  --concurrent $(LOAD_CONCURRENT) $(if $(LOAD_URL),--url $(LOAD_URL),--start-reference)
+
+SWEEP_URL ?=
+SWEEP_RATES ?= 0.5,1,2,4,8
+SWEEP_STEP_SECONDS ?= 20
+SWEEP_SLO ?= TTFT p99 <= 5 s, TPOT p99 <= 500 ms
+rate-sweep:  ## request rate up until the SLOs fail or the server saturates (SWEEP_URL or a reference)
+	$(BIN)/python scripts/atlas-rate-sweep.py --rates $(SWEEP_RATES) \
+	  --step-seconds $(SWEEP_STEP_SECONDS) --slo "$(SWEEP_SLO)" \
+	  $(if $(SWEEP_URL),--url $(SWEEP_URL),--start-reference)
 
 RUNS ?= 3
 flake-check:  ## the @timing scenarios RUNS times: which verdicts changed (reports/flake/)

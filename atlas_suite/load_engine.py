@@ -305,6 +305,8 @@ class LoadEngine:
         samples.sort(key=lambda s: s.sent_s)
         stopped = ("count" if requests is not None and index - warmup >= requests
                    else "duration")
+        if stopped == "duration":  # the window lasted its duration, even when the last
+            elapsed = max(elapsed, duration_s)  # arrival came (and was answered) before its end
         label = f"gamma (burstiness {burstiness:g})" if arrival == "gamma" else arrival
         return LoadResult("open", samples, elapsed, rate_per_s=rate_per_s, not_sent=not_sent,
                           stopped_by=stopped, started_at=t0, warmup=warm, arrival=label)

@@ -13,12 +13,15 @@ from behave import given, then, when
 from hamcrest import assert_that, equal_to, greater_than, is_in, is_not
 
 from atlas_suite import routes
-from atlas_suite.atlas import atlas_extension
+from atlas_suite.atlas import atlas_extension, expect_ok
 from atlas_suite.config import ServerConfig
 from atlas_suite.containers import ContainerConfig, ContainerServer, gpu_image
 from atlas_suite.gpu import UtilisationSampler
+from atlas_suite.http import describe_text
 from atlas_suite.kube import KubeServer
+from atlas_suite.schemas import registry
 from atlas_suite.steplib import types  # noqa: F401 - typed parameters
+from atlas_suite.steplib.catalogue import deprecated
 from atlas_suite.steplib.fixtures import cluster, containers
 from atlas_suite.steplib.support import (
     api,
@@ -31,6 +34,8 @@ from atlas_suite.steplib.support import (
 )
 from atlas_suite.texts import long_prompt
 from atlas_suite.workloads import SaveStorm, burst
+
+DOMAIN = "containers"
 
 
 # -- the run's containers (the container_pool fixture, atlas_suite/steplib/fixtures.py) -----------
@@ -58,10 +63,10 @@ def _sha256(data: bytes) -> str:
 # -- which container ----------------------------------------------------------------------------
 @given("the ATLAS server container is running")
 def step_container(context: Any) -> None:
-    """The founding document's deployment: ``docker run -p 127.0.0.1::8080 -v FOLDER:/atlas-memory
-    IMAGE`` with the image's own command (``-m /models/test-model.gguf --atlas --port 8080``), a
-    host folder as its memory folder; ready once ``/health`` answers 200 (polled, never a fixed
-    sleep). One container shared by the scenarios that use this step."""
+    """The CPU image run as operators run it: ``docker run -p 8080:8080 -v FOLDER:/atlas-memory
+    atlas-server-cpu`` with the image's own command (the test model, ATLAS on), a host folder as
+    its memory folder; ready once the health check answers (polled, never a fixed wait). One
+    container shared by the scenarios that use this step."""
     use_server(context, containers(context).get(ContainerConfig(image_command=True)))
 
 
@@ -114,8 +119,11 @@ def step_gpu_container(context: Any) -> None:
 @when("the container is stopped")
 def step_stop(context: Any) -> None:
     """``docker stop``: SIGTERM, up to 60 s for a graceful shutdown; "the server exited with
-    code N" then reads its exit code."""
-    _container(context).stop(60)
+    code N" then reads its exit code. The memory it had just before is kept, to compare with
+    what a new container starts with."""
+    server = _container(context)
+    notes(context)["memory before stop"] = api(context).memory_in_use()
+    server.stop(60)
 
 
 @when("the container is removed")
@@ -129,11 +137,15 @@ def step_remove(context: Any) -> None:
 @when("a new container is started on the same memory folder")
 def step_replace(context: Any) -> None:
     """A new container of the same configuration, mounting the same host memory folder (the
-    previous container is removed first if it still exists)."""
+    previous container is removed first if it still exists). The memory the new one starts
+    with is kept for "the new container started ..." steps."""
     pool = containers(context)
-    server = pool.replace(_container(context))
+    previous = _container(context)
+    notes(context)["previous container"] = previous
+    server = pool.replace(previous)
     context.add_cleanup(pool.discard, server)
     use_server(context, server)
+    notes(context)["memory at start"] = api(context).memory_in_use()
 
 
 @when("the container is started again")
@@ -170,13 +182,14 @@ def step_not_root(context: Any) -> None:
 # -- limits -------------------------------------------------------------------------------------
 @then("the container's memory limit is {limit:ByteSize}")
 def step_memory_limit(context: Any, limit: int) -> None:
-    """The engine applied this memory limit (``HostConfig.Memory``)."""
+    """The container engine reports this memory limit for the container."""
     assert_that(_container(context).memory_limit, equal_to(limit), "the container's memory limit")
 
 
 @then("the container is still running and was not killed for lack of memory")
 def step_not_oom_killed(context: Any) -> None:
-    """The container runs and the engine reports no OOM kill (``State.OOMKilled`` false)."""
+    """The container runs, and the engine reports that the kernel did not kill it for lack of
+    memory."""
     server = _container(context)
     assert_that(server.oom_killed, equal_to(False),
                 f"the kernel's OOM killer ended the server; log tail:\n{server.log_tail(40)}")
@@ -354,21 +367,47 @@ def step_recovered(context: Any, seconds: int, count: int) -> None:
 
 
 @given("I note the server's pods")
+@deprecated("the deployment is restarted with a rolling update")
 def step_note_pods(context: Any) -> None:
-    """Keep the names of the server's ready pods."""
+    """Deprecated: use `the deployment is restarted with a rolling update` (it keeps the names
+    of the pods it replaces)."""
     notes(context)["pods"] = frozenset(_kube(context).deployment.ready_pods())
 
 
 @when("the deployment is restarted with a rolling update")
 def step_rolling_restart(context: Any) -> None:
-    """``kubectl rollout restart deployment/atlas-server``."""
+    """``kubectl rollout restart deployment/atlas-server``; the pods ready before it are kept
+    for "... all of them new"."""
+    if "pods" not in notes(context):
+        notes(context)["pods"] = frozenset(_kube(context).deployment.ready_pods())
     _kube(context).deployment.rolling_restart()
 
 
-@then("within {seconds:Int} seconds {count:Int} pods are ready again, none of them noted before")
-def step_all_replaced(context: Any, seconds: int, count: int) -> None:
-    """``count`` ready pods, none of those noted: every pod was replaced."""
+@then("within {seconds:Int} seconds {count:Int} pods are ready again, all of them new")
+def step_all_new(context: Any, seconds: int, count: int) -> None:
+    """``count`` ready pods, none of those ready before the restart: every pod was replaced."""
     _kube(context).deployment.wait_ready(count, seconds, avoid=noted(context, "pods"))
+
+
+@then("within {seconds:Int} seconds {count:Int} pods are ready again, none of them noted before")
+@deprecated("within {seconds} seconds {count} pods are ready again, all of them new")
+def step_all_replaced(context: Any, seconds: int, count: int) -> None:
+    """Deprecated: use `within {seconds} seconds {count} pods are ready again, all of them
+    new`."""
+    step_all_new(context, seconds, count)
+
+
+@then("the server answers through the Service again")
+def step_answers_again(context: Any) -> None:
+    """A new connection to the Service (the previous one may have ended with its pod) gets 200
+    from the health check and from the ATLAS status."""
+    server = _kube(context)
+    server.reconnect()
+    use_server(context, server)
+    for path in (routes.HEALTH, routes.ATLAS_STATUS):
+        reply = http(context).get(path)
+        assert_that(reply.status, equal_to(200),
+                    f"GET {path} through the Service: {describe_text(reply.status, reply.text)}")
 
 
 @when("requests go through the Service again")
@@ -377,3 +416,86 @@ def step_reconnect(context: Any) -> None:
     server = _kube(context)
     server.reconnect()
     use_server(context, server)
+
+
+# -- what a container reports -------------------------------------------------------------------
+@then("the status shows ATLAS enabled with a memory fingerprint")
+def step_status_enabled(context: Any) -> None:
+    """The ATLAS status, read now, has its documented shape, says ATLAS is enabled and names
+    the memory by a SHA-256 fingerprint."""
+    status = api(context).status()
+    assert_that(registry().errors("atlas_status", status), equal_to([]), f"status {status}")
+    assert_that(status["atlas"]["enabled"], equal_to(True), "atlas.enabled")
+    fingerprint = str(status["memory"]["fingerprint"])
+    assert_that(len(fingerprint) == 64 and all(c in "0123456789abcdef" for c in fingerprint),
+                equal_to(True), f"memory.fingerprint {fingerprint!r} is not a SHA-256 in hex")
+
+
+@when("the image's health check is run inside the container")
+def step_run_healthcheck(context: Any) -> None:
+    """Run the image's own health check command inside the container; its result is kept."""
+    notes(context)["image health check"] = _container(context).run_healthcheck()
+
+
+@then("the image's health check passed")
+def step_healthcheck_passed(context: Any) -> None:
+    """The image's health check, run inside the container, ended with success."""
+    code, output = noted(context, "image health check")
+    assert_that(code, equal_to(0), f"the health check failed: {output[-600:]}")
+
+
+# -- a full disk inside the container -----------------------------------------------------------
+@given('the memory is saved as "{name}" inside the container')
+def step_saved_inside(context: Any, name: str) -> None:
+    """Save the default memory to ``name`` (it must succeed); what the save answered, the memory
+    in use and the file's bytes as the server inside sees them are kept for later Thens."""
+    notes(context)["saved"] = expect_ok(api(context).save(name), f'save the memory as "{name}"')
+    notes(context)["in use when saved"] = api(context).memory_in_use()
+    step_note_inside(context, name)
+
+
+@then("the save was refused for lack of disk space")
+def step_save_refused_full(context: Any) -> None:
+    """The scenario's last save was answered 507 in the error envelope, of type
+    ``insufficient_storage_error``, with a message that mentions the disk or the space."""
+    saves = [e for e in http(context).exchanges if e.path == routes.MEMORY_SAVE]
+    assert saves, "no save was sent in this scenario"
+    reply = saves[-1]
+    assert_that(reply.status, equal_to(507),
+                f"the save answered {describe_text(reply.status, reply.text)}")
+    body = reply.json()
+    assert_that(registry().errors("error", body), equal_to([]), f"not the error envelope: {body}")
+    assert_that(body["error"]["type"], equal_to("insufficient_storage_error"), "error.type")
+    message = str(body["error"]["message"]).lower()
+    assert_that("disk" in message or "space" in message, equal_to(True),
+                f"the message {message!r} mentions neither the disk nor the space")
+
+
+# -- a new container on the same memory folder --------------------------------------------------
+@then("the new container started with a memory other than the saved one")
+def step_started_other(context: Any) -> None:
+    """The memory the new container started with is not the one saved earlier in the scenario
+    (so a later load of it proves the file carried it)."""
+    at_start = noted(context, "memory at start")
+    saved = noted(context, "in use when saved")
+    assert_that(at_start.fingerprint, is_not(equal_to(saved.fingerprint)),
+                "the new container already had the saved memory before any load")
+
+
+@then("the new container started with the memory the stopped container had")
+def step_started_with_stopped(context: Any) -> None:
+    """The fingerprint of the memory the new container started with is the one the stopped
+    container's memory had just before the stop."""
+    before = noted(context, "memory before stop")
+    at_start = noted(context, "memory at start")
+    assert_that(at_start.fingerprint, equal_to(before.fingerprint),
+                f"the memory did not carry over: {'; '.join(before.differences(at_start))}")
+
+
+@then("the stopped container exited with code {code:Int}")
+def step_previous_exit(context: Any, code: int) -> None:
+    """The container stopped before the new one was started ended with this exit code."""
+    previous = noted(context, "previous container")
+    assert_that(previous.last_exit_code, equal_to(code),
+                f"the stopped container's exit code; its log ended with:\n"
+                f"{previous.last_stop_log_tail}")

@@ -6,28 +6,24 @@ Feature: A memory outlives the container that learned it
   memory first.
 
   @req.FUNC-EXACT-RESTORE
-  Scenario: A memory saved into the volume is loaded by a new container with the same fingerprint
+  Scenario: A memory saved into the volume is loaded by a new container exactly as it was saved
     Given a fresh ATLAS server container with its memory folder mounted from the host
     And the memory has read "The ferry crossed the strait twice a day in calm weather."
     And the memory is saved as "carried.atlas"
-    And I note the memory fingerprint
-    Then the memory folder holds "carried.atlas"
     When the container is removed
     And a new container is started on the same memory folder
-    Then the memory fingerprint has changed
-    When I load the memory file "carried.atlas"
-    Then the response status is 200
-    And the response matches the "memory_load" schema
-    And the memory fingerprint is the one noted
+    And I load the memory file "carried.atlas"
+    Then the memory folder holds "carried.atlas"
+    And the new container started with a memory other than the saved one
+    And the memory is back as it was when saved to "carried.atlas"
 
   @req.FUNC-PERSIST @req.ERR-SHUTDOWN
-  Scenario: With persistence on, docker stop writes the memory and a new container picks it up
+  Scenario: With persistence on, docker stop writes the memory and a new container starts with it
     Given a fresh ATLAS server container that keeps its memory across restarts
     And the memory has read "Lanterns were lit along the quay as the fishing fleet came home."
-    And I note the memory fingerprint
     When the container is stopped
-    Then the server exited with code 0
+    And a new container is started on the same memory folder
+    Then the stopped container exited with code 0
     And the memory folder holds a file ending in "_memory.atlas"
-    When a new container is started on the same memory folder
-    Then the memory fingerprint is the one noted
+    And the new container started with the memory the stopped container had
     And the status names "_memory.atlas" as the memory's source

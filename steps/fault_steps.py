@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import parse
 from behave import given, then, when
 from hamcrest import assert_that, contains_string, equal_to, greater_than
 
@@ -22,11 +23,13 @@ from atlas_suite.faults import (
 )
 from atlas_suite.memfile import sha256_of
 from atlas_suite.schemas import registry
-from atlas_suite.steplib import types  # noqa: F401 - typed parameters
+from atlas_suite.steplib import types
+from atlas_suite.steplib.catalogue import sets_response
 from atlas_suite.steplib.support import (
     api,
     current_server,
     http,
+    last,
     last_json,
     noted,
     notes,
@@ -63,6 +66,27 @@ def step_small_disk_with_copy(context: Any, size: int, name: str) -> None:
     notes(context)["previous_file"] = (target, sha256_of(target), fingerprint)
 
 
+@then("the save is refused for lack of disk space")
+def step_save_no_space(context: Any) -> None:
+    """The save was answered 507 in the error envelope, of type ``insufficient_storage_error``,
+    with a message that mentions the disk or its space."""
+    reply = last(context)
+    assert_that(reply.status, equal_to(507),
+                f"a save that runs out of disk space should be refused with 507, but the server "
+                f"answered HTTP {reply.status}: {reply.text[:300]}")
+    _in_error_envelope(reply.json(), reply.text)
+    error = reply.json()["error"]
+    assert_that(error["type"], equal_to("insufficient_storage_error"), "error.type")
+    message = str(error["message"]).lower()
+    assert_that("disk" in message or "space" in message, equal_to(True),
+                f'the error message should mention "disk" or "space": {message!r}')
+
+
+def _in_error_envelope(document: Any, text: str) -> None:
+    problems = registry().errors("error", document)
+    assert_that(problems, equal_to([]), f"the refusal is not in the error envelope: {text[:300]}")
+
+
 @then('the error message mentions "{word}" or "{other}"')
 def step_message_mentions(context: Any, word: str, other: str) -> None:
     """``error.message`` contains one of the two words (ignoring case)."""
@@ -97,6 +121,44 @@ def step_hang_up(context: Any) -> None:
     http(context).open_stream_and_hang_up(routes.COMPLETIONS, body)
 
 
+# -- a memory file that cannot be used inside a request --------------------------------------------
+@when('a completion names the memory file "{name}"')
+@sets_response
+def step_completion_names_file(context: Any, name: str) -> None:
+    """An ATLAS text completion whose ``memory_file`` is ``name``; its answer is "the response"."""
+    api(context).complete("The tide came in", atlas=atlas_extension(memory_file=name))
+
+
+@then("the completion is refused as corruption of its memory file")
+def step_completion_corrupt(context: Any) -> None:
+    """The completion was answered 400 in the error envelope with a message that says
+    "corruption"."""
+    reply = last(context)
+    assert_that(reply.status, equal_to(400),
+                f"a completion naming a damaged memory file should be refused with 400, but the "
+                f"server answered HTTP {reply.status}: {reply.text[:300]}")
+    _in_error_envelope(reply.json(), reply.text)
+    assert_that(str(reply.json()["error"]["message"]).lower(), contains_string("corruption"),
+                "the error message")
+
+
+@then("the long ATLAS completion is answered: no memory reservation was kept")
+def step_long_answered(context: Any) -> None:
+    """The long ATLAS completion sent last was answered 200: it could only run once every
+    earlier request had given its memory reservation back (no answer reads as status 0)."""
+    reply = last(context)
+    assert_that(reply.status, equal_to(200),
+                f"the long ATLAS completion was answered HTTP {reply.status} "
+                f"{reply.text[:300]!r}: an earlier request kept its memory reservation")
+
+
+@given("the server declares a memory budget of {mb:Int} MB")
+def step_declares_budget(context: Any, mb: int) -> None:
+    """``limits.memory_budget_mb`` in the status is ``mb``."""
+    declared = api(context).status().get("limits", {}).get("memory_budget_mb")
+    assert_that(declared, equal_to(mb), "limits.memory_budget_mb in the status")
+
+
 @then("a new completion still succeeds")
 def step_new_completion(context: Any) -> None:
     """A short plain completion answers 200."""
@@ -104,6 +166,19 @@ def step_new_completion(context: Any) -> None:
 
 
 # -- file names that leave the memory folder -------------------------------------------------------
+FILE_ROUTES = {"save": routes.MEMORY_SAVE, "load": routes.MEMORY_LOAD,
+               "delete": routes.MEMORY_DELETE}
+
+
+@parse.with_pattern("|".join(FILE_ROUTES))
+def parse_file_action(text: str) -> str:
+    """What a client asks of a memory file: save, load or delete."""
+    return text
+
+
+types._register(FileAction=parse_file_action)
+
+
 def _tree(root: Path) -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*")}
 
@@ -125,6 +200,28 @@ def step_note_tree(context: Any, name: str) -> None:
     server = current_server(context)
     notes(context)["tree"] = _tree(_watched(server))
     notes(context)["pointed"] = _pointed(server, name).exists()
+
+
+@when('a client asks to {action:FileAction} the memory file named "{name:MaybeEmpty}"')
+@sets_response
+@skips_when_unsupported
+def step_file_action(context: Any, action: str, name: str) -> None:
+    """Note the files in and around the memory folder and whether the place ``name`` points to
+    exists, then POST ``{"filename": name}`` to the save, load or delete route; its answer is
+    "the response"."""
+    step_note_tree(context, name)
+    http(context).post(FILE_ROUTES[action], {"filename": name})
+
+
+@then("the file name is refused as not a plain memory file name")
+def step_name_refused(context: Any) -> None:
+    """The request was answered 400 in the error envelope, naming ``filename`` as the problem."""
+    reply = last(context)
+    assert_that(reply.status, equal_to(400),
+                f"a file name that is not a plain .atlas name should be refused with 400, but "
+                f"the server answered HTTP {reply.status}: {reply.text[:300]}")
+    _in_error_envelope(reply.json(), reply.text)
+    assert_that(reply.json()["error"].get("param"), equal_to("filename"), "error.param")
 
 
 @then('no file was created or removed in or around the memory folder, nor at "{name:MaybeEmpty}"')

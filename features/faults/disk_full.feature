@@ -9,12 +9,6 @@ Feature: A full disk never destroys a saved memory
     And an ATLAS server whose disk fills up after 64 KiB holds a copy of "disk-previous.atlas"
     And the memory has read "A new text the server will try to save over the old file."
     When I save the memory as "disk-previous.atlas"
-    Then the response status is 507
-    And the response matches the "error" schema
-    And the JSON at "error.type" is "insufficient_storage_error"
-    And the error message mentions "disk" or "space"
+    Then the save is refused for lack of disk space
     And the file "disk-previous.atlas" is byte-for-byte what it was before
-    When I load the memory file "disk-previous.atlas"
-    Then the response status is 200
-    And the loaded fingerprint is the one the first server saved
     And the server is healthy

@@ -5,10 +5,9 @@ Feature: Too much ATLAS work at once is refused cleanly, never a crash
   accepted complete, and it never crashes.
 
   @req.ERR-ADMISSION @req.QUAL-NO-CRASH
-  Scenario: Fifty long ATLAS requests at once against a 1 MB budget
+  Scenario: Fifty long ATLAS requests at once against a 1 MB budget are served or refused cleanly, and the server stays healthy
     Given an ATLAS server with a memory budget of 1 MB
-    When I GET "/v1/atlas/status"
-    Then the JSON at "limits.memory_budget_mb" is 1
+    And the server declares a memory budget of 1 MB
     When 50 long ATLAS completions are sent at once through 20 workers
     Then at least one of them succeeds
     And every refusal is a 503 whose message mentions "memory"
@@ -30,4 +29,4 @@ Feature: Too much ATLAS work at once is refused cleanly, never a crash
     Given an ATLAS server with a memory budget of 1 MB
     When an ATLAS completion with a prompt longer than the whole context is sent
     And a long ATLAS completion is sent
-    Then the response status is 200
+    Then the long ATLAS completion is answered: no memory reservation was kept

@@ -8,14 +8,8 @@ Feature: Memory file names never leave the memory folder
 
   @req.MEM-NAMES @req.API-MEMORY-DIR
   Scenario Outline: The name "<name>" is refused by <action>
-    Given I note the files in and around the memory folder, and what is at "<name>"
-    When I POST "/v1/atlas/memory/<action>" with:
-      """
-      {"filename": "<name>"}
-      """
-    Then the response status is 400
-    And the response matches the "error" schema
-    And the JSON at "error.param" is "filename"
+    When a client asks to <action> the memory file named "<name>"
+    Then the file name is refused as not a plain memory file name
     And no file was created or removed in or around the memory folder, nor at "<name>"
 
     Examples: saving

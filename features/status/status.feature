@@ -25,7 +25,7 @@ Feature: The server describes its health and performance
     Then the server counts more requests answered than before
 
   @req.API-STATUS
-  Scenario Outline: <request> counts once in requests_total, as a plain completion does
+  Scenario Outline: <request> is counted once among the requests answered, as a plain completion is
     When I measure how much the status value "performance.requests_total" grows across a plain completion and across <request>
     Then both grew it by the same amount
 

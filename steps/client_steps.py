@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 import parse
-from behave import then, when
+from behave import given, then, when
 from hamcrest import assert_that, contains_string, equal_to, greater_than, is_not
 
 from atlas_suite import clients, curl, routes
@@ -206,6 +206,16 @@ def step_client_key(context: Any, client: str, key: str, kind: str) -> None:
     """A client constructed with ``KEY`` as its API key, sent the client's own way (a Bearer
     token for all six)."""
     _send(context, client, kind, api_key=key)
+
+
+@given('the {client:Client} client with the key "{key}" gets an answer to a {kind:Kind} '
+       "completion")
+@skips_when_unsupported
+def step_client_key_answered(context: Any, client: str, key: str, kind: str) -> None:
+    """The client, constructed with ``KEY`` as its API key, asks for a completion and gets an
+    answer with text: the key works before a wrong one is tried."""
+    _send(context, client, kind, api_key=key)
+    step_client_text(context)
 
 
 @when("the async OpenAI client sends {n:Int} chat completions at once")

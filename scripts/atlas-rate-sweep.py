@@ -59,7 +59,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--factor", type=float, default=2.0, help="each rate x this (2)")
     parser.add_argument("--steps", type=int, default=6, help="rates at most (6)")
     parser.add_argument("--step-seconds", type=float, default=20.0,
-                        help="seconds of arrivals per rate (20); several times the latency")
+                        help="seconds of arrivals per rate (20); ten requests or more per step")
     parser.add_argument("--kind", choices=list(LOAD_TEST.KINDS), default="stream",
                         help="the completions sent (stream: ATLAS, streamed)")
     parser.add_argument("--max-tokens", type=int, default=16, help="tokens per completion (16)")

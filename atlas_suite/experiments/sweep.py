@@ -5,17 +5,18 @@ A step is sustained when
 
 * every objective holds over the step (``SloReport.all_hold``: TTFT p99 within its bound, ...),
   and at least ``min_attainment`` of its requests met all of them;
-* the server kept up: the completions in the second half of the arrival window, per second,
-  are at least ``keep_up`` times the offered rate (a saturated server completes at its
-  capacity, below the offered rate; the first half is left out because the first requests
-  are still in flight);
+* the server kept up: its completions, per second between the first and the last, are at
+  least ``keep_up`` times the offered rate, give or take one completion (a saturated server
+  completes at its capacity, below the offered rate; one that keeps up, at the offered rate
+  whatever its latency);
 * its queue did not grow: the median latency of the last third of the arrivals exceeds that of
   the first third by less than ``max_growth`` seconds per second of load (a queue that grows
-  without bound adds (1 - capacity / rate) seconds per second);
+  without bound adds (1 - capacity / rate) seconds per second), or by less than half of it, or
+  a third holds under three requests;
 * no arrival found ``max_in_flight`` requests unanswered, and none failed.
 
-The sweep stops at the first step that is not sustained (or after the last rate). A step
-should last several times the latency, or the second half of its window holds no completions.
+The sweep stops at the first step that is not sustained (or after the last rate). Steps of
+a few requests judge little: give each step ten requests or more.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from atlas_suite.workloads import Workload
 
 KEEP_UP = 0.8  # completions per second at least this share of the offered rate
 MAX_GROWTH_S_PER_S = 0.1  # median latency rising faster than this: a queue building up
+MIN_PER_THIRD = 3
+MIN_GROWTH_RATIO = 1.5
 # the columns of the CSV and the table: (header, figure name in the summary)
 COLUMNS = (("ttft_p50_ms", "ttft_ms.p50"), ("ttft_p99_ms", "ttft_ms.p99"),
            ("tpot_p50_ms", "tpot_ms.p50"), ("tpot_p99_ms", "tpot_ms.p99"),
@@ -51,21 +54,30 @@ def geometric_rates(start: float, factor: float, steps: int) -> list[float]:
     return [start * factor**i for i in range(steps)]
 
 
-def completion_rate(result: LoadResult, window_s: float) -> float:
-    """Successful completions per second in the second half of the arrival window."""
-    half = window_s / 2.0
-    done = [s.done_s for s in result.succeeded if half <= s.done_s <= window_s]
-    return len(done) / half if half > 0 else math.nan
+def completion_rate(result: LoadResult) -> tuple[float, int, float]:
+    """(completions per second, completions, seconds) between the first and the last
+    successful completion: the arrival rate for a server that keeps up (each request's
+    latency cancels), its capacity for a saturated one, however long the latency."""
+    done = sorted(s.done_s for s in result.succeeded)
+    if len(done) < 2 or done[-1] <= done[0]:
+        return math.nan, len(done), 0.0
+    span = done[-1] - done[0]
+    return (len(done) - 1) / span, len(done) - 1, span
 
 
 def latency_growth(result: LoadResult, window_s: float) -> float:
     """Seconds of median latency gained per second of load, last third of the arrivals
-    against the first third (0 when a third is empty)."""
+    against the first third. 0 when a third holds under ``MIN_PER_THIRD`` requests (one slow
+    request is no queue) or the last third's median is under ``MIN_GROWTH_RATIO`` times the
+    first's (a queue that grows without bound multiplies the latency, noise shifts it)."""
     first = [s.latency_ms for s in result.succeeded if s.sent_s < window_s / 3]
     last = [s.latency_ms for s in result.succeeded if s.sent_s >= 2 * window_s / 3]
-    if not first or not last:
+    if min(len(first), len(last)) < MIN_PER_THIRD:
         return 0.0
-    return (percentile(last, 50) - percentile(first, 50)) / 1000.0 / (2 * window_s / 3)
+    early, late = percentile(first, 50), percentile(last, 50)
+    if late < MIN_GROWTH_RATIO * early:
+        return 0.0
+    return (late - early) / 1000.0 / (2 * window_s / 3)
 
 
 @dataclass
@@ -77,6 +89,8 @@ class SweepStep:
     result: LoadResult
     slo: SloReport
     completed_per_s: float
+    completions: int  # counted in completed_per_s (the first one starts the clock)
+    completion_span_s: float
     growth_s_per_s: float
     reasons: list[str] = field(default_factory=list)  # why it was not sustained
 
@@ -88,7 +102,7 @@ class SweepStep:
         summary = self.result.summary()
         row: dict[str, Any] = {
             "offered_per_s": self.offered_per_s, "achieved_per_s": summary["requests_per_s"],
-            "completed_in_window_per_s": self.completed_per_s,
+            "completion_rate_per_s": self.completed_per_s,
             "latency_growth_s_per_s": self.growth_s_per_s,
             "requests": summary["requests"], "failed": summary["errors"]["total"],
             "not_sent": summary["not_sent"], "slo_attainment": self.slo.attainment,
@@ -207,9 +221,9 @@ def judge(step: SweepStep, *, min_attainment: float, keep_up: float,
     if step.slo.slos and step.slo.attainment < min_attainment:
         reasons.append(f"SLO attainment {100 * step.slo.attainment:.1f} % under "
                        f"{100 * min_attainment:g} %")
-    half = step.window_s / 2.0
-    # one completion of slack: a short window at a low rate holds only a few
-    if step.completed_per_s * half + 1 < keep_up * step.offered_per_s * half:
+    # one completion of slack: a short step at a low rate holds only a few
+    expected = keep_up * step.offered_per_s * step.completion_span_s
+    if step.completion_span_s > 0 and step.completions + 1 < expected:
         reasons.append(f"saturated: {step.completed_per_s:.2f} completions/s against "
                        f"{step.offered_per_s:g}/s offered")
     if step.growth_s_per_s > max_growth:
@@ -233,7 +247,7 @@ def rate_sweep(engine: LoadEngine, workload: Workload, rates: Sequence[float], *
                                   arrival=arrival, burstiness=burstiness, seed=seed + i,
                                   warmup=warmup if i == 0 else 0)
         step = SweepStep(rate, step_s, result, evaluate(result, list(slos)),
-                         completion_rate(result, step_s), latency_growth(result, step_s))
+                         *completion_rate(result), latency_growth(result, step_s))
         step.reasons = judge(step, min_attainment=min_attainment, keep_up=keep_up,
                              max_growth=max_growth)
         steps.append(step)

@@ -18,7 +18,7 @@ import pytest
 from atlas_suite import routes
 from atlas_suite.baseline import compare, load_baseline, save_baseline
 from atlas_suite.calibration import trivial_server
-from atlas_suite.experiments.sweep import geometric_rates, rate_sweep
+from atlas_suite.experiments.sweep import geometric_rates, latency_growth, rate_sweep
 from atlas_suite.load_engine import LoadEngine, arrival_gaps
 from atlas_suite.load_result import LoadResult, Sample, figure
 from atlas_suite.slo import Slo, evaluate, parse_slo, parse_slos
@@ -245,3 +245,15 @@ def test_the_sweep_command_prints_the_highest_rate_and_writes_its_table(tmp_path
     figures = json.loads((tmp_path / "sw.json").read_text())
     assert figures["highest_sustainable_per_s"] == 8 and len(figures["steps"]) == 2
     assert (tmp_path / "sw.csv").is_file() and (tmp_path / "sw.png").stat().st_size > 1000
+
+
+def test_a_queue_is_growing_only_when_many_requests_say_so() -> None:
+    def run(latencies: list[float]) -> LoadResult:
+        step = 6.0 / len(latencies)
+        return LoadResult("open", [Sample(i, "x", i * step, latency, 200)
+                                   for i, latency in enumerate(latencies)], 6.0)
+
+    assert latency_growth(run([700.0, 900.0, 1300.0]), 6.0) == 0.0  # one request a third
+    assert latency_growth(run([100.0] * 5 + [110.0] * 5 + [130.0] * 5), 6.0) == 0.0  # noise
+    growing = latency_growth(run([100.0 + 400.0 * i for i in range(15)]), 6.0)
+    assert growing > 0.5  # 2 s more in 4 s: half a second per second

@@ -10,7 +10,7 @@ comma := ,
 FAULTS ?=
 MUTATION_JOBS ?= 2
 
-.PHONY: setup test lint unit test-atlas-server-smoke test-atlas-server-full steps-doc \
+.PHONY: setup test lint unit test-atlas-server-smoke test-atlas-server-full steps-doc bench-engine \
         bench serve clean probes images test-containers matrix \
         test-atlas-server-performance load-test rate-sweep soak mutation mutation-sample flake-check \
         fuzz fuzz-memfile
@@ -77,6 +77,9 @@ bench:  ## the reference server's benchmarks: they print figures, they do not pa
 	$(BIN)/python benchmarks/bench_overhead.py
 	$(BIN)/python benchmarks/bench_memory_scaling.py
 	$(BIN)/python benchmarks/bench_save_load.py
+
+bench-engine:  ## the load engine's own ceiling: chunks per second timed within 1 ms, processes used
+	$(BIN)/python benchmarks/bench_engine.py
 
 LOAD_DURATION ?= 300
 LOAD_CONCURRENT ?= 20

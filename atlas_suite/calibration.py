@@ -207,3 +207,95 @@ def measure_engine_overhead(*, sequential: int = 2000, users: int = 50,
                 "itl_error_p50_ms": (itl["p50"] or math.nan) - interval_ms,
                 "ttft_ms": run.summary()["ttft_ms"]}
     return figures
+
+
+# -- the engine's own ceiling ----------------------------------------------------------------------
+def _serve_in_process(tokens: int, interval_s: float, ports: Any, stop: Any) -> None:
+    with trivial_server(tokens=tokens, interval_s=interval_s) as server:
+        ports.put(server.port)
+        stop.wait()
+
+
+@contextlib.contextmanager
+def streaming_server_process(tokens: int, interval_s: float) -> Iterator[str]:
+    """A ``TrivialServer`` streaming ``tokens`` chunks ``interval_s`` apart, in a process of its
+    own, so that it does not share the engine's interpreter lock; yields its URL."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    ports, stop = context.Queue(), context.Event()
+    process = context.Process(target=_serve_in_process, args=(tokens, interval_s, ports, stop),
+                              daemon=True)
+    process.start()
+    try:
+        yield f"http://127.0.0.1:{ports.get(timeout=60)}"
+    finally:
+        stop.set()
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
+
+
+def timing_errors(result: Any, interval_ms: float) -> list[float]:
+    """How far each inter-token gap the engine recorded is from the server's interval (ms)."""
+    return [abs(gap - interval_ms) for s in result.succeeded for gap in s.itl_ms]
+
+
+def ceiling_step(spec: RequestSpec, streams: int, processes: int, *, interval_ms: float,
+                 tokens: int, quantile: float, tolerance_ms: float) -> dict[str, Any]:
+    """``streams`` concurrent streams (two each) over ``processes`` processes: the aggregate
+    chunk rate asked for and the engine's timing error against the server's interval."""
+    from atlas_suite.load_processes import closed_loop_processes
+
+    processes = min(processes, streams)
+    result = closed_loop_processes([spec], streams, requests=2 * streams, processes=processes,
+                                   timeout_s=60)
+    errors = timing_errors(result, interval_ms)
+    error_q = percentile(errors, quantile) if errors else math.inf
+    return {"streams": streams, "processes": processes,
+            "chunks_per_s": streams * 1000.0 / interval_ms,
+            "failed": len(result.failed), "gaps": len(errors),
+            "error_ms": distribution(errors), f"error_p{quantile:g}_ms": error_q,
+            "within": not result.failed and error_q <= tolerance_ms}
+
+
+def measure_engine_ceiling(*, interval_ms: float = 10.0, tokens: int = 20,
+                           streams: tuple[int, ...] = (1, 5, 10, 25, 50, 100, 200, 400),
+                           tolerance_ms: float = 1.0, quantile: float = 95.0,
+                           max_processes: int | None = None) -> dict[str, Any]:
+    """The highest aggregate chunk rate at which the engine's inter-token gaps stay within
+    ``tolerance_ms`` of the server's interval (at the ``quantile``-th percentile of the
+    absolute errors), stepping the concurrent streams up; where one process falls outside,
+    the step is run again over twice the processes (up to ``max_processes``, the CPU count)."""
+    import os
+
+    limit = max_processes or os.cpu_count() or 1
+    options = {"interval_ms": interval_ms, "tokens": tokens, "quantile": quantile,
+               "tolerance_ms": tolerance_ms}
+    rows: list[dict[str, Any]] = []
+    processes = 1
+    with streaming_server_process(tokens, interval_ms / 1000.0) as url:
+        spec = RequestSpec(url + routes.COMPLETIONS, {"prompt": "x", "stream": True},
+                           label="stream")
+        for n in streams:
+            row = ceiling_step(spec, n, processes, **options)
+            while not row["within"] and processes < limit:
+                rows.append(row)
+                processes = min(limit, processes * 2)
+                row = ceiling_step(spec, n, processes, **options)
+            rows.append(row)
+            if not row["within"]:
+                break
+    return _ceiling_summary(rows, options)
+
+
+def _ceiling_summary(rows: list[dict[str, Any]], options: dict[str, Any]) -> dict[str, Any]:
+    def best(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
+        return max(candidates, key=lambda r: r["chunks_per_s"], default=None)
+
+    within = [r for r in rows if r["within"]]
+    top, single = best(within), best([r for r in within if r["processes"] == 1])
+    return {**options, "steps": rows,
+            "ceiling_chunks_per_s": top["chunks_per_s"] if top else 0.0,
+            "processes_used": top["processes"] if top else 1,
+            "single_process_ceiling_chunks_per_s": single["chunks_per_s"] if single else 0.0}

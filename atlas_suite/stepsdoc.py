@@ -47,7 +47,9 @@ jsonpath-ng paths without the leading `$.` (`error.param`, `data[0].name`,
 
 Each step shows its wording, what it does and reads, one example from a real feature file, and
 its marks: *sets the response* (later generic steps read its answer), *deprecated* (an older
-wording kept so that existing feature files still run; use its replacement).
+wording kept so that existing feature files still run; use its replacement, listed just above
+it). The response is the server's last answer in the scenario, and unmarked domain steps may
+send requests of their own: put generic checks right after a step marked *sets the response*.
 
 ## Typed parameters
 
@@ -244,11 +246,26 @@ def _type_parsers() -> dict[str, Any]:
     return dict(types.registered())
 
 
+def _title(domain: str) -> str:
+    return domain[0].upper() + domain[1:]
+
+
+def _contents(steps: list[Step]) -> str:
+    def anchor(title: str) -> str:
+        return re.sub(r"[^a-z0-9 -]", "", title.lower()).replace(" ", "-")
+
+    links = [f"[{_title(d)}](#{anchor(_title(d))}) ({sum(s.domain == d for s in steps)})"
+             for d in _domain_order(steps)]
+    return "Domains: " + " · ".join(links) + "\n\n"
+
+
 def render(steps: list[Step]) -> str:
-    parts = [HEADER + "\n".join(type_rows()) + "\n"]
+    head, _, table = HEADER.partition("## Typed parameters")
+    parts = [head + _contents(steps) + "## Typed parameters" + table
+             + "\n".join(type_rows()) + "\n"]
     for domain in _domain_order(steps):
         mine = [s for s in steps if s.domain == domain]
-        parts.append(f"\n## {domain[0].upper()}{domain[1:]}\n")
+        parts.append(f"\n## {_title(domain)}\n")
         parts.append(f"{len(mine)} steps.\n")
         for step in _sorted_for_manual(mine):
             parts.append("\n".join(_entry(step)))

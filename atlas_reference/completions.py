@@ -149,7 +149,7 @@ def _completion_text(payload: dict, chat: bool) -> str:
 
 async def _complete_with_atlas(state: ServerState, path: str, body: dict, work: AtlasWork,
                                chat: bool) -> Response:
-    response = await state.engine.client.post(path, json=body)
+    response = await state.engine.complete(path, body)
     if response.status_code != 200:
         await state.admission.release(work.reserved_bytes)
         return _engine_error(response.status_code, response.content)
@@ -161,7 +161,7 @@ async def _complete_with_atlas(state: ServerState, path: str, body: dict, work: 
 
 async def _passthrough(state: ServerState, path: str, body: dict, on_done) -> Response:
     if not body.get("stream"):
-        response = await state.engine.client.post(path, json=body)
+        response = await state.engine.complete(path, body)
         if response.status_code != 200:
             return _engine_error(response.status_code, response.content)
         payload = response.json()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +64,12 @@ class Engine:
             timeout=httpx.Timeout(None, connect=5.0),
             limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
         )
+        # llama.cpp's own handlers, called in-process for answers that are not streamed: the
+        # same JSON as its private listener gives, without a second HTTP hop; they release the
+        # GIL while they generate, so each waits on a thread of this pool.
+        self._handlers = {"/v1/completions": self._server.handle_completions,
+                          "/v1/chat/completions": self._server.handle_chat_completions}
+        self._pool = ThreadPoolExecutor(max_workers=256, thread_name_prefix="llama")
         self.vocabulary: Vocabulary | None = load_vocabulary(model)
         log.info("engine listening privately on %s; tokenizing %s", self.base_url,
                  "in-process" if self.vocabulary else "over HTTP")
@@ -99,6 +106,17 @@ class Engine:
         _refuse_input(response, "prompt", "the prompt cannot be tokenized")
         return list(response.json()["tokens"])
 
+    async def complete(self, path: str, body: dict) -> httpx.Response:
+        """A completion that is not streamed, answered as the private listener would answer
+        ``POST path`` (its status from the error's code), without going through HTTP."""
+        handler = self._handlers.get(path)
+        if handler is None or self._server is None:
+            return await self.client.post(path, json=body)
+        payload = await asyncio.get_running_loop().run_in_executor(self._pool, handler, body)
+        error = payload.get("error") if isinstance(payload, dict) else None
+        status = int(error.get("code") or 500) if isinstance(error, dict) else 200
+        return httpx.Response(status, json=payload)
+
     async def chat_prompt(self, body: dict) -> str:
         """The prompt text llama.cpp renders from chat messages with the model's template."""
         response = await self.client.post(
@@ -113,6 +131,8 @@ class Engine:
     def stop(self) -> None:
         # Dropping the server object stops llama.cpp's main loop and frees the model.
         self._server = None
+        self._handlers = {}
+        self._pool.shutdown(wait=False, cancel_futures=True)
         if self.vocabulary is not None:
             self.vocabulary.close()
             self.vocabulary = None

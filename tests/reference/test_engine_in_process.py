@@ -1,0 +1,72 @@
+"""llama.cpp called in-process answers as its private listener does: the tokenizer gives the
+ids /tokenize gives, and a completion that is not streamed the same JSON and status."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from atlas_models.fetch import default_model_path
+from atlas_reference.errors import ApiError
+
+TEXTS = ["The capital of France is", "", " ", "héllo wörld 日本語 🙂",
+         "<|im_start|>user\nhi<|im_end|>", "word " * 4000, "\n\n\t  x", "3.14159 1234567890"]
+
+
+@pytest.fixture(scope="module")
+def engine():
+    model = default_model_path()
+    if not model.is_file():
+        pytest.skip(f"the reference model is not cached at {model} (make model)")
+    from atlas_reference.engine import Engine
+
+    started = Engine(model, ctx_size=256, parallel=1, threads=1, gpu_layers=0)
+    yield started
+    asyncio.run(started.aclose())
+    started.stop()
+
+
+def test_in_process_ids_are_the_tokenize_route_s(engine) -> None:
+    assert engine.vocabulary is not None, "the installed llama.cpp's layout was not recognised"
+    with httpx.Client(base_url=engine.base_url, timeout=120) as client:
+        for text in TEXTS:
+            expected = client.post("/tokenize", json={"content": text}).json()["tokens"]
+            assert asyncio.run(engine.tokenize(text)) == expected, text[:40]
+
+
+def test_a_text_that_cannot_be_encoded_is_a_400_on_the_prompt(engine) -> None:
+    with pytest.raises(ApiError) as refused:
+        asyncio.run(engine.tokenize("lone \ud800 surrogate"))
+    assert refused.value.status == 400 and refused.value.param == "prompt"
+
+
+VOLATILE = ("id", "created", "timings", "system_fingerprint")
+
+
+def _stable(payload: dict) -> dict:
+    usage = {k: v for k, v in (payload.get("usage") or {}).items() if k != "prompt_tokens_details"}
+    return {**{k: v for k, v in payload.items() if k not in VOLATILE}, "usage": usage}
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/v1/completions", {"prompt": "The capital of France is", "max_tokens": 3,
+                         "temperature": 0}),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 3,
+                              "temperature": 0}),
+    ("/v1/completions", {"prompt": "x", "max_tokens": "three"}),
+])
+def test_a_completion_in_process_is_the_listener_s_answer(engine, path: str, body: dict) -> None:
+    with httpx.Client(base_url=engine.base_url, timeout=120) as client:
+        expected = client.post(path, json=body)
+
+    async def in_process() -> httpx.Response:
+        return await engine.complete(path, dict(body))
+
+    got = asyncio.run(in_process())
+    assert got.status_code == expected.status_code
+    if expected.status_code == 200:
+        assert _stable(got.json()) == _stable(expected.json())
+    else:
+        assert got.json()["error"]["type"] == expected.json()["error"]["type"]

@@ -266,7 +266,9 @@ def measure_engine_ceiling(*, interval_ms: float = 10.0, tokens: int = 20,
     """The highest aggregate chunk rate at which the engine's inter-token gaps stay within
     ``tolerance_ms`` of the server's interval (at the ``quantile``-th percentile of the
     absolute errors), stepping the concurrent streams up; where one process falls outside,
-    the step is run again over twice the processes (up to ``max_processes``, the CPU count)."""
+    the step is run again over twice the processes (up to ``max_processes``, the CPU count,
+    and never more than the streams). It stops after a step outside the bounds on every
+    process it may use."""
     import os
 
     limit = max_processes or os.cpu_count() or 1
@@ -279,12 +281,12 @@ def measure_engine_ceiling(*, interval_ms: float = 10.0, tokens: int = 20,
                            label="stream")
         for n in streams:
             row = ceiling_step(spec, n, processes, **options)
-            while not row["within"] and processes < limit:
+            while not row["within"] and processes < min(limit, n):
                 rows.append(row)
-                processes = min(limit, processes * 2)
+                processes = min(limit, n, processes * 2)
                 row = ceiling_step(spec, n, processes, **options)
             rows.append(row)
-            if not row["within"]:
+            if not row["within"] and n >= limit:  # more streams on as many processes: no better
                 break
     return _ceiling_summary(rows, options)
 

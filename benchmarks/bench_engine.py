@@ -42,7 +42,8 @@ def main() -> int:
     q = f"error_p{args.quantile:g}_ms"
     print(f"\nInter-token timing against a server streaming every {args.interval_ms:g} ms "
           f"(error = |gap - interval|, ms)")
-    print_table(["streams", "processes", "chunks/s", "gaps", "failed", "error p50", q[6:],
+    print_table(["streams", "processes", "chunks/s", "gaps", "failed", "error p50",
+                 f"error p{args.quantile:g}",
                  "within"],
                 [[r["streams"], r["processes"], r["chunks_per_s"], r["gaps"], r["failed"],
                   r["error_ms"]["p50"] if r["gaps"] else "-", r[q],

@@ -9,8 +9,10 @@ three ways, interleaved round-robin with the order rotated every round so noise 
     C  atlas on   through the reference server, ``"atlas": {"enabled": true}``
 
 and, in the same rounds, a ``/tokenize`` of the prompt straight to the engine (T), to attribute
-the ATLAS-on overhead. Overheads are B-A and C-A of the percentiles. Bounds from the issue:
-ATLAS-off overhead p50 < 3 ms, ATLAS-on overhead p50 < 10 ms. Always exits 0.
+the ATLAS-on overhead: a server that tokenizes over HTTP pays two of those per ATLAS request; one
+that tokenizes in-process (``state.engine.vocabulary``) pays two in-process calls instead, timed
+apart. Overheads are B-A and C-A of the percentiles. Bounds: ATLAS-off overhead p50 <= 1 ms,
+ATLAS-on overhead p50 <= 5 ms (the founding document's 3 and 10 ms, with margin). Always exits 0.
 
     .venv/bin/python benchmarks/bench_overhead.py [--rounds 200] [--quick]
 """
@@ -32,8 +34,8 @@ from _common import p50_p95, pct, print_table, reference_server, write_report
 
 PROMPT = "The capital of France is"
 BODY = {"prompt": PROMPT, "max_tokens": 1, "temperature": 0}
-OFF_BOUND_MS = 3.0
-ON_BOUND_MS = 10.0
+OFF_BOUND_MS = 1.0
+ON_BOUND_MS = 5.0
 PATHS = ("A engine", "B atlas off", "C atlas on", "T tokenize")
 
 
@@ -89,8 +91,22 @@ def run_rounds(senders: dict[str, Callable[[], None]], rounds: int) -> dict[str,
     return samples
 
 
-def measure(args: argparse.Namespace) -> tuple[dict[str, list[float]], list[float]]:
+def in_process_tokenize_ms(state: object) -> float | None:
+    """Median of the server's own in-process tokenization of the prompt; None over HTTP."""
+    vocabulary = getattr(getattr(state, "engine", None), "vocabulary", None)
+    if vocabulary is None:
+        return None
+    times = []
+    for _ in range(200):
+        started = time.perf_counter()
+        vocabulary.tokenize(PROMPT)
+        times.append((time.perf_counter() - started) * 1000.0)
+    return pct(times, 50)
+
+
+def measure(args: argparse.Namespace) -> tuple[dict[str, list[float]], list[float], float | None]:
     with reference_server(log_name="bench_overhead.engine.log") as (base_url, state):
+        in_process = in_process_tokenize_ms(state)
         engine_url = state.engine.base_url
         urls = {"A engine": engine_url, "B atlas off": base_url, "C atlas on": base_url,
                 "T tokenize": engine_url}
@@ -104,7 +120,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, list[float]], list[floa
         finally:
             for client in clients.values():
                 client.close()
-    return samples, update_ms
+    return samples, update_ms, in_process
 
 
 def paired_median(samples: dict[str, list[float]], path: str, base: str) -> float:
@@ -122,25 +138,32 @@ def overheads(stats: dict[str, dict[str, float]], samples: dict[str, list[float]
             for key, (path, base) in pairs.items()}
 
 
-def attribution(atlas_work_ms: float, tokenize_ms: float, update_ms: float) -> dict:
-    """Split C-B (p50) into two /tokenize round trips, the memory update, and the rest."""
-    parts = {"two_tokenize_round_trips": 2 * tokenize_ms, "memory_update": update_ms}
+def attribution(atlas_work_ms: float, tokenize_ms: float, update_ms: float,
+                in_process_ms: float | None = None) -> dict:
+    """Split C-B (p50) into two tokenizations (/tokenize round trips, or in-process calls),
+    the memory update, and the rest."""
+    two = ({"two_tokenize_round_trips": 2 * tokenize_ms} if in_process_ms is None
+           else {"two_in_process_tokenizations": 2 * in_process_ms})
+    parts = {**two, "memory_update": update_ms}
     parts["rest"] = atlas_work_ms - sum(parts.values())
     return {name: {"ms": ms, "share": ms / atlas_work_ms if atlas_work_ms > 0 else 0.0}
             for name, ms in parts.items()}
 
 
-def summarise(samples: dict[str, list[float]], update_ms: list[float]) -> dict:
+def summarise(samples: dict[str, list[float]], update_ms: list[float],
+              in_process_ms: float | None = None) -> dict:
     stats = {name: p50_p95(values) for name, values in samples.items()}
     over = overheads(stats, samples)
     update = p50_p95(update_ms)
     return {
         "latency_ms": stats, "overhead_ms": over, "memory_update_ms": update,
         "atlas_work_attribution_p50": attribution(
-            over["atlas_on_minus_off"]["p50"], stats["T tokenize"]["p50"], update["p50"]),
+            over["atlas_on_minus_off"]["p50"], stats["T tokenize"]["p50"], update["p50"],
+            in_process_ms),
+        "tokenizes": "over HTTP" if in_process_ms is None else "in-process",
         "bounds_ms": {"atlas_off_p50": OFF_BOUND_MS, "atlas_on_p50": ON_BOUND_MS},
-        "pass": {"atlas_off": over["atlas_off"]["p50"] < OFF_BOUND_MS,
-                 "atlas_on": over["atlas_on"]["p50"] < ON_BOUND_MS},
+        "pass": {"atlas_off": over["atlas_off"]["p50"] <= OFF_BOUND_MS,
+                 "atlas_on": over["atlas_on"]["p50"] <= ON_BOUND_MS},
     }
 
 
@@ -156,10 +179,10 @@ def report(figures: dict, rounds: int) -> None:
         o = over[key]
         verdict = "" if bound is None else ("PASS" if ok[key] else "OVER")
         rows.append([label, o["p50"], o["p95"], o["paired_median"],
-                     "" if bound is None else f"< {bound:g}", verdict])
+                     "" if bound is None else f"<= {bound:g}", verdict])
     print("\nOverhead (ms): difference of percentiles; paired = median of per-round differences")
     print_table(["overhead", "p50", "p95", "paired", "bound (p50)", "verdict"], rows)
-    print("\nWhere C-B goes (p50)")
+    print(f"\nWhere C-B goes (p50); the server tokenizes {figures['tokenizes']}")
     print_table(["component", "ms", "share"],
                 [[name.replace("_", " "), part["ms"], f"{part['share']:.0%}"]
                  for name, part in figures["atlas_work_attribution_p50"].items()])
@@ -167,8 +190,8 @@ def report(figures: dict, rounds: int) -> None:
 
 def main() -> int:
     args = parse_args()
-    samples, update_ms = measure(args)
-    figures = summarise(samples, update_ms)
+    samples, update_ms, in_process_ms = measure(args)
+    figures = summarise(samples, update_ms, in_process_ms)
     report(figures, args.rounds)
     path = write_report("bench_overhead", figures, vars(args))
     print(f"\nfigures written to {path}")

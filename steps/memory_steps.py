@@ -357,7 +357,7 @@ def step_no_such_memory(context: Any, memory: str) -> None:
 @then('the fingerprint of the memory "{memory}" has changed')
 def step_named_changed(context: Any, memory: str) -> None:
     """A named memory's fingerprint differs from the one noted for it, or else from the one it
-    had just before it was reset."""
+    had just before the scenario's last read, load or reset."""
     before = notes(context).get(f"fingerprint:{memory}") or noted(context, f"before:{memory}")
     assert_that(api(context).memory_fingerprint(memory), is_not(equal_to(before)),
                 f'the memory "{memory}" is still as it was noted')

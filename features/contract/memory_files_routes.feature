@@ -77,7 +77,7 @@ Feature: Contract of the memory file routes: statuses and JSON shapes
     And the response matches the "memory_reset" schema
     And the JSON at "memory" is "default"
 
-  @req.MEM-CORRUPT @req.MEM-LOAD-KEEPS
+  @req.MEM-CORRUPT
   Scenario: A load of a damaged file is a 400 in the error envelope whose message says "corruption"
     Given the memory has read "The librarian sorted old maps of the coast by year."
     And the memory is saved as "contract-damaged.atlas"

@@ -136,7 +136,6 @@ Feature: The OpenAI features applications rely on work, with ATLAS off and on
       | atlas         |
       | with ATLAS on |
 
-  @req.API-COMPLETIONS
   Scenario: Two texts turned into embeddings give one vector each, of one length
     When I ask for the embeddings of two texts
     Then the answer has one vector per text, all of the same length

@@ -257,3 +257,19 @@ def test_a_queue_is_growing_only_when_many_requests_say_so() -> None:
     assert latency_growth(run([100.0] * 5 + [110.0] * 5 + [130.0] * 5), 6.0) == 0.0  # noise
     growing = latency_growth(run([100.0 + 400.0 * i for i in range(15)]), 6.0)
     assert growing > 0.5  # 2 s more in 4 s: half a second per second
+
+
+def test_the_load_test_fails_a_run_whose_objectives_do_not_hold(tmp_path: Path) -> None:
+    base = ["scripts/atlas-load-test.py", "--url", "URL", "--mix", "plain-stream", "--rate",
+            "20", "--duration", "1", "--arrival", "gamma", "--burstiness", "0.5", "--warmup",
+            "2", "--progress", "0", "--name", "s"]
+    held = _script([*base, "--slo", "TTFT p99 <= 30 s, e2e <= 60 s"], 0.0, tmp_path)
+    assert held.returncode == 0, held.stdout + held.stderr
+    assert "SLO attainment (met all / offered)" in held.stdout and "100.0 %" in held.stdout
+    assert "gamma (burstiness 0.5)" in held.stdout
+    missed = _script([*base, "--slo", "e2e p50 <= 0.001 ms"], 0.0, tmp_path)
+    assert missed.returncode == 1 and "SLO e2e p50 <= 0.001 ms missed" in missed.stderr
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["slo"]["attainment"] == 0.0 and summary["summary"]["warmup_requests"] == 2
+    wrong = _script([*base, "--slo", "fast please"], 0.0, tmp_path)
+    assert wrong.returncode == 2 and "not a service-level objective" in wrong.stderr

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from atlas_suite import routes
+from atlas_suite import openai_types, routes
 from atlas_suite.http import ApiClient, Exchange, StreamResult
 from atlas_suite.routes import atlas_extension  # noqa: F401 - the steps' name for it
 from atlas_suite.server_protocol import Server
@@ -54,13 +54,21 @@ class AtlasApi:
         return routes.completion_path(chat)
 
     def complete(self, prompt: str, *, chat: bool = False, **options: Any) -> Exchange:
-        return self.http.post(self.completion_path(chat),
-                              self.completion_body(prompt, chat=chat, **options))
+        """A completion; a 200 answer must be what OpenAI's own client accepts."""
+        reply = self.http.post(self.completion_path(chat),
+                               self.completion_body(prompt, chat=chat, **options))
+        if reply.status == 200:
+            openai_types.require_answer(chat, reply.json())
+        return reply
 
     def complete_streaming(self, prompt: str, *, chat: bool = False, **options: Any
                            ) -> StreamResult:
+        """A streamed completion; every chunk must be what OpenAI's own client accepts."""
         body = self.completion_body(prompt, chat=chat, stream=True, **options)
-        return self.http.stream(self.completion_path(chat), body)
+        stream = self.http.stream(self.completion_path(chat), body)
+        for number, chunk in enumerate(stream.chunks, start=1):
+            openai_types.require_answer(chat, chunk, chunk=number)
+        return stream
 
     def read_text(self, text: str, memory: str | None = None, **atlas: Any) -> dict[str, Any]:
         """Send ``text`` through an ATLAS completion; answers the response's atlas block."""

@@ -83,3 +83,19 @@ def errors(name: str, document: Any) -> list[str]:
     except pydantic.ValidationError as exc:
         return [f"at {_where(err['loc'])}: {err['msg']} ({LABELS[name]})" for err in exc.errors()]
     return []
+
+
+class RefusedByOpenAITypes(AssertionError):
+    """A 200 answer of an OpenAI route that the official SDK's types refuse."""
+
+
+def require_answer(chat: bool, document: Any, *, chunk: int | None = None) -> None:
+    """Raise :class:`RefusedByOpenAITypes`, naming the fields, when a completion answer (or
+    stream chunk number ``chunk``) is not what OpenAI's own Python client accepts."""
+    name = ("chat_completion" if chat else "completion") + ("_chunk" if chunk else "")
+    problems = errors(name, document)
+    if problems:
+        where = f"chunk {chunk} of the stream" if chunk else "the answer"
+        raise RefusedByOpenAITypes(
+            f"{where} is not what OpenAI's own client accepts: " + "; ".join(problems[:5])
+            + f"\n{str(document)[:600]}")

@@ -85,3 +85,10 @@ def test_the_schema_registry_asks_the_sdk_too() -> None:
     assert any("(openai.types.Completion)" in line
                for line in registry().errors("completion", broken))
     assert registry().errors("completion", COMPLETION) == []
+
+
+def test_an_answer_the_sdk_refuses_raises_naming_the_field() -> None:
+    openai_types.require_answer(True, CHAT)
+    openai_types.require_answer(False, TEXT_CHUNK, chunk=3)
+    with pytest.raises(openai_types.RefusedByOpenAITypes, match="chunk 2 of the stream .* at id"):
+        openai_types.require_answer(True, _without(CHAT_CHUNK, "id"), chunk=2)

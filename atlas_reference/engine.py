@@ -112,7 +112,8 @@ class Engine:
         handler = self._handlers.get(path)
         if handler is None or self._server is None:
             return await self.client.post(path, json=body)
-        payload = await asyncio.get_running_loop().run_in_executor(self._pool, handler, body)
+        payload = await asyncio.get_running_loop().run_in_executor(
+            self._pool, handler, as_parsed_json(body))
         error = payload.get("error") if isinstance(payload, dict) else None
         status = int(error.get("code") or 500) if isinstance(error, dict) else 200
         return httpx.Response(status, json=payload)
@@ -136,6 +137,24 @@ class Engine:
         if self.vocabulary is not None:
             self.vocabulary.close()
             self.vocabulary = None
+
+
+INT64 = (-(2**63), 2**64)  # what llama.cpp's JSON parser keeps as an integer (int64 or uint64)
+
+
+def as_parsed_json(value: object) -> object:
+    """``value`` as llama.cpp's JSON parser would have read it from the request's text: an
+    integer beyond 64 bits becomes a float there (and is then refused as a token id with a
+    400), where handing it over in-process as an integer fails inside the engine with a 500."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if INT64[0] <= value < INT64[1] else float(value)
+    if isinstance(value, dict):
+        return {key: as_parsed_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_parsed_json(item) for item in value]
+    return value
 
 
 def _refuse_input(response: httpx.Response, param: str, what: str) -> None:

@@ -70,3 +70,11 @@ def test_a_completion_in_process_is_the_listener_s_answer(engine, path: str, bod
         assert _stable(got.json()) == _stable(expected.json())
     else:
         assert got.json()["error"]["type"] == expected.json()["error"]["type"]
+
+
+def test_integers_beyond_64_bits_reach_the_engine_as_its_json_parser_would_read_them() -> None:
+    from atlas_reference.engine import as_parsed_json
+
+    body = {"prompt": [5, 2**96, [True, -(2**70)]], "seed": 2**63, "n": {"k": 2**64}}
+    assert as_parsed_json(body) == {"prompt": [5, float(2**96), [True, float(-(2**70))]],
+                                    "seed": 2**63, "n": {"k": float(2**64)}}

@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,8 +30,9 @@ def test_every_step_of_the_earlier_feature_files_is_still_defined() -> None:
         "\n".join(undefined)
 
 
-def test_the_check_sees_a_step_that_no_longer_exists(tmp_path: Path) -> None:
-    folder = LEGACY / f"probe-{tmp_path.name}"  # beside the others, so behave finds steps/
+def test_the_check_sees_a_step_that_no_longer_exists() -> None:
+    # beside the others, so behave finds steps/; unique, so two test runs can overlap
+    folder = LEGACY / f"probe-{uuid.uuid4().hex}"
     shutil.copytree(LEGACY / "v0.1" / "status", folder)
     try:
         feature = folder / "readiness.feature"

@@ -62,13 +62,18 @@ def _resources(context: Any) -> dict[str, Any]:
     return monitor.summary()
 
 
+def _peak_under(context: Any, figure: str, bound: float, check: str, missing: str) -> None:
+    """The highest sample of a resource figure is under ``bound``; recorded in the report."""
+    peak = _resources(context)[figure]["peak"]
+    assert peak is not None, missing
+    record_check(context, check, peak, bound, peak < bound)
+    assert_that(peak, less_than(bound), check)
+
+
 @then("the server's peak RSS stayed under {mb:Int} MB")
 def step_rss_peak(context: Any, mb: int) -> None:
     """The highest resident memory (process and children) sampled during the load."""
-    peak = _resources(context)["rss_mb"]["peak"]
-    assert peak is not None, "no RSS sample was taken"
-    record_check(context, "peak RSS (MB)", peak, mb, peak < mb)
-    assert_that(peak, less_than(mb), "the server's peak RSS in MB")
+    _peak_under(context, "rss_mb", mb, "peak RSS (MB)", "no RSS sample was taken")
 
 
 @then("the server's RSS grew by less than {mb:Int} MB during the load")
@@ -96,19 +101,15 @@ def step_cpu_per_request(context: Any, ms: float) -> None:
 @then("the ATLAS memory stayed under {mb:Number} MB")
 def step_atlas_memory(context: Any, mb: float) -> None:
     """The memories' parameters as the server reports them (status bytes x memories)."""
-    peak = _resources(context)["atlas_memory_mb"]["peak"]
-    assert peak is not None, "the server's status gave no memory size"
-    record_check(context, "ATLAS memory peak (MB)", peak, mb, peak < mb)
-    assert_that(peak, less_than(mb), "ATLAS memory in MB")
+    _peak_under(context, "atlas_memory_mb", mb, "ATLAS memory peak (MB)",
+                "the server's status gave no memory size")
 
 
 @then("the GPU memory used stayed under {mb:Int} MB")
 def step_gpu_memory(context: Any, mb: int) -> None:
     """Memory used on the GPUs (all of them, every process) sampled during the load."""
-    peak = _resources(context)["gpu_memory_mb"]["peak"]
-    assert peak is not None, "no GPU memory sample was taken"
-    record_check(context, "GPU memory peak (MB)", peak, mb, peak < mb)
-    assert_that(peak, less_than(mb), "GPU memory used in MB")
+    _peak_under(context, "gpu_memory_mb", mb, "GPU memory peak (MB)",
+                "no GPU memory sample was taken")
 
 
 @then("GPU utilisation was sampled during the load")

@@ -1,6 +1,6 @@
 @load
 Feature: Fifty and more concurrent users are all answered, without degradation
-  The founding document asks for 50+ concurrent requests without degradation. Users send
+  The requirements ask for 50+ concurrent requests without degradation. Users send
   completions through the suite's load engine (asynchronous clients on shared keep-alive
   connection pools); every request is timed from sending to its last byte, streams also to
   their first token and between tokens. Each run's figures (JSON) and plot (PNG) are attached

@@ -1,6 +1,6 @@
 @atlas @performance @req.LOAD-CONTEXT-SCALING
 Feature: Cost grows linearly with the length of the context
-  The founding document asks for linear scaling with context length (up to 32K tokens). Prompts
+  The requirements ask for linear scaling with context length (up to 32K tokens). Prompts
   double in length from short up to the whole context of a slot (a 14x span in CI), each length
   sent 3 times in a shuffled order, so that a slow moment of the machine lands on random
   lengths; per length the fastest of the repeats counts (noise only ever adds time).
@@ -22,7 +22,7 @@ Feature: Cost grows linearly with the length of the context
   measured 1.99 and 1.38 under a load average of 15 (2.2 s for 68 tokens, 61 s for 923).
   Hence 5.
 
-  The @hardware outline keeps the founding document's wording (a straight line fitted to the
+  The @hardware outline keeps the requirement's wording (a straight line fitted to the
   points, R-squared) for the model's whole context on a dedicated machine (-D hardware=yes).
 
   @timing

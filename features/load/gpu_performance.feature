@@ -1,6 +1,6 @@
 @atlas @performance @gpu
 Feature: On a GPU, a simple ATLAS completion is fast and long answers come at a high rate
-  The founding document's GPU targets, for a 7B model: a simple completion with ATLAS in under
+  The required GPU targets, for a 7B model: a simple completion with ATLAS in under
   50 ms and more than 20 requests per second for 512-token answers (the 8 GB memory bound is in
   resources.feature). They need a GPU the server runs on: elsewhere these scenarios are skipped with the reason
   (on a CPU they would only measure the CPU). A smaller model or another GPU sets its own
@@ -17,7 +17,7 @@ Feature: On a GPU, a simple ATLAS completion is fast and long answers come at a 
     Then no request failed except with a documented 503
     And the p50 latency is under <p50_s> seconds
 
-    Examples: the founding document's bound (7B model)
+    Examples: the required bound (7B model)
       | users | count | tokens | p50_s |
       | 1     | 50    | 1      | 0.05  |
 
@@ -28,6 +28,6 @@ Feature: On a GPU, a simple ATLAS completion is fast and long answers come at a 
     And the throughput is at least <rps> requests per second
     And GPU utilisation was sampled during the load
 
-    Examples: the founding document's bound (7B model)
+    Examples: the required bound (7B model)
       | users | count | tokens | rps |
       | 32    | 4     | 512    | 20  |

@@ -1,6 +1,6 @@
 @atlas @performance @req.PERF-OVERHEAD
 Feature: ATLAS adds little to a completion
-  The founding document bounds ATLAS's overhead against standard inference at 10 ms. The same
+  The requirements bound ATLAS's overhead against standard inference at 10 ms. The same
   1-token completion is sent with ATLAS on and off, one request at a time, in interleaved pairs
   whose order alternates, so a slow moment of a shared machine hits both members of a pair.
 
@@ -36,7 +36,7 @@ Feature: ATLAS adds little to a completion
     Then every paired request succeeded
     And the median of the paired differences is under <bound_ms> ms
 
-    Examples: the founding document's bound
+    Examples: the required bound
       | pairs | against                                  | bound_ms |
       | 150   | the same server without the atlas object | 10       |
       | 150   | a plain server started without ATLAS     | 10       |

@@ -1,6 +1,6 @@
 @atlas @performance @req.LOAD-SAVE-LOAD-CYCLES @req.PERF-SAVE-LOAD-TIME
 Feature: A thousand save and load cycles, with no error, nothing left behind, steady timing
-  The founding document asks for 1000+ save/load cycles without issue, a save under 5 s and a
+  The requirements ask for 1000+ save/load cycles without issue, a save under 5 s and a
   load under 2 s. The default memory is saved and loaded back, one request at a time; now and
   then an ATLAS completion changes it, so saves write new states. Each load must give back the
   fingerprint just saved, no temporary file may stay in the memory folder, and the last cycles
@@ -27,7 +27,7 @@ Feature: A thousand save and load cycles, with no error, nothing left behind, st
     And once "load-cycles.atlas" is deleted, the memory folder holds exactly what it held before
     And the server is healthy
 
-    Examples: the founding document's count and times, for the 99th percentile
+    Examples: the required count and times, for the 99th percentile
       | cycles | every | save_s | load_s | window | ratio |
       | 1000   | 50    | 5      | 2      | 100    | 3.0   |
 
@@ -40,6 +40,6 @@ Feature: A thousand save and load cycles, with no error, nothing left behind, st
     And the median of the last <window> cycles is at most <ratio> times the median of the first <window>
     And once "load-cycles.atlas" is deleted, the memory folder holds exactly what it held before
 
-    Examples: the founding document's count and times
+    Examples: the required count and times
       | cycles | every | save_s | load_s | window | ratio |
       | 1000   | 50    | 5      | 2      | 100    | 2.0   |

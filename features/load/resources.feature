@@ -1,6 +1,6 @@
 @atlas @load
 Feature: The server's memory, CPU and GPU stay within bounds under load
-  The founding document asks for resources within bounds and names the figures to watch:
+  The requirements ask for resources within bounds and names the figures to watch:
   memory (total and ATLAS), CPU and GPU. While users send completions the suite samples the
   server's process with psutil (RSS and CPU, children included) and every NVIDIA GPU with
   pynvml. A server the suite did not start (target=url) has no known process, and a machine
@@ -22,7 +22,7 @@ Feature: The server's memory, CPU and GPU stay within bounds under load
     And the server used at most <cpu_ms> ms of CPU per completion
     And the ATLAS memory stayed under <atlas_mb> MB
 
-    Examples: CI bounds (SmolLM2-135M; the founding document's 8 GB is for a 7B model)
+    Examples: CI bounds (SmolLM2-135M; the required 8 GB is for a 7B model)
       | users | per_user | tokens | rss_mb | growth_mb | cpu_ms | atlas_mb |
       | 20    | 3        | 8      | 2048   | 200       | 5000   | 64       |
 
@@ -36,6 +36,6 @@ Feature: The server's memory, CPU and GPU stay within bounds under load
     And GPU utilisation was sampled during the load
     And the GPU memory used stayed under <gpu_mb> MB
 
-    Examples: the founding document's bound for a 7B model
+    Examples: the required bound for a 7B model
       | users | per_user | tokens | gpu_mb |
       | 20    | 3        | 16     | 8192   |

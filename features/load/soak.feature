@@ -1,8 +1,8 @@
 @atlas @soak @req.QUAL-SOAK
 Feature: A long run stays stable: no leak, no slowdown, no crash
-  The founding document asks for 24 hours of continuous operation. Users send a mix of ATLAS,
+  The requirements ask for 24 hours of continuous operation. Users send a mix of ATLAS,
   streamed ATLAS and plain completions for the soak duration: -D soak_duration=SECONDS,
-  75 s by default (CI), 86400 for the founding document's day (make soak SOAK_DURATION=86400).
+  75 s by default (CI), 86400 for the required day (make soak SOAK_DURATION=86400).
   The CI soak runs in the default run (make test); make soak runs it alone.
 
   The two thirds compared are 25 s apart in CI: on a shared machine other jobs can start or

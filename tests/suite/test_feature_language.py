@@ -85,6 +85,16 @@ def test_no_scenario_name_speaks_of_the_founding_document(
         "\n".join(named))
 
 
+def test_no_examples_title_speaks_of_the_founding_document() -> None:
+    """An outline's scenarios are named after their Examples title too (`-- @1.1 <title>`)."""
+    root = Path(__file__).resolve().parents[2] / "features"
+    titles = [f"{path.relative_to(root)}: {line.strip()}"
+              for path in sorted(root.rglob("*.feature"))
+              for line in path.read_text(encoding="utf-8").splitlines()
+              if line.strip().startswith("Examples") and "founding document" in line.lower()]
+    assert titles == [], "say what is required instead:\n" + "\n".join(titles)
+
+
 def test_the_figures_count_what_they_should() -> None:
     lines = [{"file": "features/memory/a.feature", "module": GENERIC_MODULES[0]},
              {"file": "features/memory/a.feature", "module": "steps/memory_steps.py"},

@@ -11,6 +11,7 @@ from typing import Any
 from atlas_suite import openai_types, routes
 from atlas_suite.http import ApiClient, Exchange, StreamResult
 from atlas_suite.routes import atlas_extension  # noqa: F401 - the steps' name for it
+from atlas_suite.schemas import registry
 from atlas_suite.server_protocol import Server
 
 SMALL_MAX_TOKENS = 8  # 2 CPU cores: keep generations short so the whole run stays fast
@@ -26,6 +27,20 @@ def expect_ok(exchange: Exchange, doing: str) -> Any:
         raise ApiError(f"expected the server to {doing}, but it answered HTTP {exchange.status}: "
                        f"{exchange.text[:600]}")
     return exchange.json()
+
+
+def expect_refusal(exchange: Exchange, status: int, doing: str) -> dict[str, Any]:
+    """The ``error`` object of an answer refused with ``status`` in the error envelope, or a
+    failure that says what the server answered instead."""
+    if exchange.status != status:
+        raise ApiError(f"{doing} should be refused with HTTP {status}, but the server answered "
+                       f"HTTP {exchange.status}: {exchange.text[:300]}")
+    body = exchange.json()
+    problems = registry().errors("error", body)
+    if problems:
+        raise ApiError(f"the refusal is not in the error envelope: {problems}: "
+                       f"{exchange.text[:300]}")
+    return body["error"]
 
 
 class AtlasApi:

@@ -8,7 +8,7 @@ from behave import given, then, when
 from hamcrest import assert_that, close_to, equal_to, has_key, is_not, not_
 
 from atlas_suite import memfile
-from atlas_suite.atlas import expect_ok
+from atlas_suite.atlas import expect_ok, expect_refusal
 from atlas_suite.schemas import registry
 from atlas_suite.steplib import types  # noqa: F401 - typed parameters
 from atlas_suite.steplib.catalogue import sets_response
@@ -97,12 +97,7 @@ def step_load_missing(context: Any, name: str) -> None:
 
 
 def _refused_missing(context: Any, doing: str) -> None:
-    reply = last(context)
-    assert_that(reply.status, equal_to(404),
-                f"{doing} should be refused as not found, but the server answered HTTP "
-                f"{reply.status}: {reply.text[:300]}")
-    problems = registry().errors("error", reply.json())
-    assert not problems, f"the refusal is not in the error envelope: {problems}: {reply.text}"
+    expect_refusal(last(context), 404, doing)
 
 
 # -- deleting -----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 from behave import given, then, when
 from hamcrest import assert_that, close_to, equal_to, has_key, is_not, less_than, not_
 
-from atlas_suite.atlas import ApiError, expect_ok
+from atlas_suite.atlas import ApiError, expect_ok, expect_refusal
 from atlas_suite.schemas import registry
 from atlas_suite.steplib import types  # noqa: F401 - typed parameters
 from atlas_suite.steplib.catalogue import deprecated, sets_response
@@ -345,13 +345,9 @@ def step_named_saved(context: Any, memory: str) -> None:
 def step_no_such_memory(context: Any, memory: str) -> None:
     """The last request was answered 404 in the error envelope, naming ``memory`` as the
     problem."""
-    reply = last(context)
-    assert_that(reply.status, equal_to(404),
-                f'a request for the memory "{memory}" that was never used should be refused as '
-                f"not found, but the server answered HTTP {reply.status}: {reply.text[:300]}")
-    problems = registry().errors("error", reply.json())
-    assert not problems, f"the refusal is not in the error envelope: {problems}"
-    assert_that(reply.json()["error"].get("param"), equal_to("memory"), "error.param")
+    error = expect_refusal(last(context), 404,
+                           f'a request for the memory "{memory}" that was never used')
+    assert_that(error.get("param"), equal_to("memory"), "error.param")
 
 
 @then('the fingerprint of the memory "{memory}" has changed')

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import math
 import socket
@@ -113,7 +114,10 @@ class TrivialServer:
             for k in range(self.tokens):
                 if self.interval_s:
                     await asyncio.sleep(self.interval_s)
-                _chunk(writer, f'data: {{"choices": [{{"text": "t{k}"}}]}}\n\n'.encode())
+                # the send time (perf_counter: CLOCK_MONOTONIC, the same clock in every
+                # process here) lets a client's gaps be compared with the server's real ones
+                _chunk(writer, f'data: {{"choices": [{{"text": "t{k}"}}], '
+                               f'"sent": {time.perf_counter()!r}}}\n\n'.encode())
                 await writer.drain()
             _chunk(writer, b"data: [DONE]\n\n")
             writer.write(b"0\r\n\r\n")
@@ -236,15 +240,37 @@ def streaming_server_process(tokens: int, interval_s: float) -> Iterator[str]:
             process.kill()
 
 
+def server_gaps_ms(events: list[dict[str, Any]]) -> list[float]:
+    """The gaps between the chunks as the server sent them, from the send times it stamped."""
+    sent = [e["sent"] for e in events if isinstance(e.get("sent"), float)]
+    return [(b - a) * 1000.0 for a, b in itertools.pairwise(sent)]
+
+
 def timing_errors(result: Any, interval_ms: float) -> list[float]:
-    """How far each inter-token gap the engine recorded is from the server's interval (ms)."""
-    return [abs(gap - interval_ms) for s in result.succeeded for gap in s.itl_ms]
+    """How far each inter-token gap the engine recorded is from the same gap as the server
+    sent it (ms): the engine's own error, whatever the server's scheduling jitter. A stream
+    whose events were not kept, or carry no send times, is compared with the interval."""
+    errors = []
+    for sample in result.succeeded:
+        sent = server_gaps_ms(sample.payload or [])
+        if len(sent) != len(sample.itl_ms):
+            sent = [interval_ms] * len(sample.itl_ms)
+        errors.extend(abs(gap - server) for gap, server in zip(sample.itl_ms, sent, strict=True))
+    return errors
+
+
+def server_jitter(result: Any, interval_ms: float) -> list[float]:
+    """How far the server's own gaps were from its interval (ms): the noise that comparing
+    with the server's send times takes out of the engine's error."""
+    return [abs(gap - interval_ms) for sample in result.succeeded
+            for gap in server_gaps_ms(sample.payload or [])]
 
 
 def ceiling_step(spec: RequestSpec, streams: int, processes: int, *, interval_ms: float,
                  tokens: int, quantile: float, tolerance_ms: float) -> dict[str, Any]:
     """``streams`` concurrent streams (two each) over ``processes`` processes: the aggregate
-    chunk rate asked for and the engine's timing error against the server's interval."""
+    chunk rate asked for, the engine's timing error against the server's own gaps, and the
+    server's jitter against its interval (for context)."""
     from atlas_suite.load_processes import closed_loop_processes
 
     processes = min(processes, streams)
@@ -252,10 +278,13 @@ def ceiling_step(spec: RequestSpec, streams: int, processes: int, *, interval_ms
                                    timeout_s=60)
     errors = timing_errors(result, interval_ms)
     error_q = percentile(errors, quantile) if errors else math.inf
+    jitter = server_jitter(result, interval_ms)
     return {"streams": streams, "processes": processes,
             "chunks_per_s": streams * 1000.0 / interval_ms,
             "failed": len(result.failed), "gaps": len(errors),
             "error_ms": distribution(errors), f"error_p{quantile:g}_ms": error_q,
+            f"server_jitter_p{quantile:g}_ms": percentile(jitter, quantile) if jitter
+            else math.nan,
             "within": not result.failed and error_q <= tolerance_ms}
 
 
@@ -278,7 +307,7 @@ def measure_engine_ceiling(*, interval_ms: float = 10.0, tokens: int = 20,
     processes = 1
     with streaming_server_process(tokens, interval_ms / 1000.0) as url:
         spec = RequestSpec(url + routes.COMPLETIONS, {"prompt": "x", "stream": True},
-                           label="stream")
+                           label="stream", keep_payload=True)
         for n in streams:
             row = ceiling_step(spec, n, processes, **options)
             while not row["within"] and processes < min(limit, n):

@@ -170,6 +170,7 @@ class LoadEngine:
                 sample.error, sample.detail = error_type(reply.status_code, text), text[:300]
                 return
             done, events, last, usage = False, 0, None, {}
+            kept: list[dict[str, Any]] | None = [] if spec.keep_payload else None
             try:
                 async for data in sse.aevents(reply):  # to the end: the connection is reused
                     if sse.is_done(data):
@@ -183,6 +184,8 @@ class LoadEngine:
                         sample.error, sample.detail = "invalid_event", data[:300]
                         continue
                     now = time.perf_counter()
+                    if kept is not None:
+                        kept.append(event)
                     if sse.has_token(event):
                         events += 1
                         if last is None:
@@ -198,6 +201,7 @@ class LoadEngine:
             sample.latency_ms = (time.perf_counter() - started) * 1000.0
             sample.tokens = int(usage.get("completion_tokens") or events)
             sample.prompt_tokens = int(usage.get("prompt_tokens") or 0)
+            sample.payload = kept
             if not done and sample.error is None:
                 sample.error, sample.detail = "incomplete_stream", "the stream ended without [DONE]"
 

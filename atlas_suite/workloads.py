@@ -168,7 +168,8 @@ class RequestSpec:
     body: Any = None
     method: str = "POST"
     label: str = "request"
-    keep_payload: bool = False  # keep the parsed JSON answer on the sample (small answers only)
+    # keep the parsed JSON answer (a stream: its events) on the sample; small answers only
+    keep_payload: bool = False
 
     @property
     def stream(self) -> bool:

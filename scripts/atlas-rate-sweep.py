@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Sweep the request rate up until the SLOs stop holding or the server saturates.
+"""Sweep the request rate (or the concurrency) up until the SLOs stop holding or the server
+saturates.
 
     scripts/atlas-rate-sweep.py --start-reference --rates 0.5,1,2,4 --step-seconds 20 \\
         --slo "TTFT p99 <= 5 s, TPOT p99 <= 500 ms"
     scripts/atlas-rate-sweep.py --url http://127.0.0.1:8080 --start 1 --factor 2 --steps 8 \\
         --arrival poisson --slo "TTFT p99 <= 500 ms, TPOT p99 <= 50 ms, e2e <= 10 s"
+    scripts/atlas-rate-sweep.py --start-reference --concurrency 1,2,4,8 --step-seconds 20 \
+        --slo "TTFT p99 <= 5 s"                    # users instead of a rate: closed loops
     scripts/atlas-load-test.py sweep ...          # the same
 
 Each step is an open loop of ``--step-seconds`` at one rate (``--kind`` completions, streamed
@@ -13,7 +16,10 @@ not sustained: an objective missed over the step, attainment under ``--min-attai
 completions falling behind the offered rate, a queue growing, failures (docs/load.md, "Rate
 sweep"). It prints the highest sustainable rate with its figures and writes the table (CSV,
 JSON) and a curve (PNG: latency percentiles and goodput against the offered rate) to
-``--report-dir``. Exits 0 when some rate was sustained, 1 when none was.
+``--report-dir``. With ``--concurrency``, each step is a closed loop of that many users
+instead, and a step is also not sustained when its throughput stopped rising with the users
+(the knee: more users add only waiting). Exits 0 when some level was sustained, 1 when none
+was.
 """
 
 # ruff: noqa: E402 - the repository root goes on sys.path first
@@ -29,11 +35,18 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from atlas_suite.experiments.sweep import SweepStep, geometric_rates, rate_sweep
+from atlas_suite.experiments.sweep import (
+    SweepResult,
+    SweepStep,
+    concurrency_sweep,
+    geometric_rates,
+    rate_sweep,
+)
 from atlas_suite.load_engine import LoadEngine
 from atlas_suite.load_tables import render_table, summary_rows
 from atlas_suite.plots import slug, write_json
 from atlas_suite.targets import LOCAL_HOSTS
+from atlas_suite.workloads import Workload
 
 
 def _load_test() -> ModuleType:
@@ -58,6 +71,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--start", type=float, default=0.5, help="first rate (0.5/s)")
     parser.add_argument("--factor", type=float, default=2.0, help="each rate x this (2)")
     parser.add_argument("--steps", type=int, default=6, help="rates at most (6)")
+    parser.add_argument("--concurrency", default=None,
+                        help="sweep users instead of the rate: rising numbers, comma-separated "
+                             "(closed loops; --rates, --start, --factor, --arrival are unused)")
+    parser.add_argument("--min-gain", type=float, default=10.0,
+                        help="concurrency: a step whose throughput rose by less than this "
+                             "percent of the users' rise is saturated (10)")
     parser.add_argument("--step-seconds", type=float, default=20.0,
                         help="seconds of arrivals per rate (20); ten requests or more per step")
     parser.add_argument("--kind", choices=list(LOAD_TEST.KINDS), default="stream",
@@ -84,13 +103,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"rates: {exc}")
     if not args.rate_list or min(args.rate_list) <= 0:
         parser.error("rates must be positive")
+    try:
+        args.users_list = ([int(n) for n in args.concurrency.split(",")] if args.concurrency
+                           else None)
+    except ValueError:
+        parser.error("--concurrency: whole numbers of users, comma-separated")
+    if args.users_list is not None and (min(args.users_list) < 1 or
+                                        args.users_list != sorted(set(args.users_list))):
+        parser.error("--concurrency: rising numbers of users, 1 or more")
     return args
 
 
 def _progress(step: SweepStep) -> None:
     row = step.row()
     verdict = "sustained" if step.sustained else f"NOT sustained: {row['why_not']}"
-    print(f"  {step.offered_per_s:g}/s: achieved {row['achieved_per_s']:.2f}/s, goodput "
+    print(f"  {step.label}: achieved {row['achieved_per_s']:.2f}/s, goodput "
           f"{row['goodput_per_s']:.2f}/s, e2e p99 {row['e2e_p99_ms'] or 0:,.0f} ms: {verdict}",
           file=sys.stderr, flush=True)
 
@@ -104,30 +131,42 @@ def main(argv: list[str] | None = None) -> int:
         workload = LOAD_TEST.completion_workload(
             base_url, model, max_tokens=args.max_tokens, atlas=atlas, stream=stream,
             prompt_tokens=args.prompt_tokens, label=args.kind)
-        print(f"rate sweep: {', '.join(f'{r:g}' for r in args.rate_list)} requests/s, "
-              f"{args.step_seconds:g} s each, {args.arrival} arrivals, {args.kind} "
-              f"completions of {args.max_tokens} tokens, {base_url}", file=sys.stderr)
-        sweep = rate_sweep(LoadEngine(headers=headers, timeout_s=args.timeout), workload,
-                           args.rate_list, step_s=args.step_seconds, slos=args.slo or [],
-                           arrival=args.arrival, burstiness=args.burstiness, seed=args.seed,
-                           warmup=args.warmup, max_in_flight=args.max_in_flight,
-                           min_attainment=args.min_attainment / 100.0, on_step=_progress)
-    name = slug(args.name or f"atlas-rate-sweep-{time.strftime('%Y%m%d-%H%M%S')}")
+        sweep = _sweep(args, LoadEngine(headers=headers, timeout_s=args.timeout), workload,
+                       base_url)
+    what = "concurrency" if args.users_list else "rate"
+    name = slug(args.name or f"atlas-{what}-sweep-{time.strftime('%Y%m%d-%H%M%S')}")
     figures = {"target": model, "url": base_url, "kind": args.kind,
                "step_seconds": args.step_seconds, **sweep.figures()}
     json_path = write_json(args.report_dir / f"{name}.json", figures)
     csv_path = sweep.write_csv(args.report_dir / f"{name}.csv")
     png_path = sweep.plot(args.report_dir / f"{name}.png",
-                          f"rate sweep: {args.kind}, {args.arrival} arrivals, {model}")
+                          f"{what} sweep: {args.kind}, {sweep.arrival}, {model}")
     print("\n" + render_table(sweep.table()))
     best = sweep.best
     if best is not None:
-        print(f"\nat the highest sustainable rate, {best.offered_per_s:g} requests/s:")
+        print(f"\nat the highest sustainable {what}, {sweep.best_words}:")
         print(render_table(summary_rows(best.result.summary()) + best.slo.rows()))
     print(f"\ntable:  {csv_path}\nfigures: {json_path}\ncurve:  {png_path}")
-    print(f"highest sustainable rate: "
-          f"{f'{best.offered_per_s:g} requests/s' if best else 'none of the rates'}")
+    print(f"highest sustainable {what}: {sweep.best_words}")
     return 0 if best is not None else 1
+
+
+def _sweep(args: argparse.Namespace, engine: LoadEngine, workload: Workload,
+           base_url: str) -> SweepResult:
+    """The rate sweep, or the concurrency sweep with ``--concurrency``, printing each step."""
+    common = {"step_s": args.step_seconds, "slos": args.slo or [], "warmup": args.warmup,
+              "min_attainment": args.min_attainment / 100.0, "on_step": _progress}
+    tail = f"{args.step_seconds:g} s each, {args.kind} completions of {args.max_tokens} tokens"
+    if args.users_list:
+        print(f"concurrency sweep: {', '.join(map(str, args.users_list))} users, {tail}, "
+              f"{base_url}", file=sys.stderr)
+        return concurrency_sweep(engine, workload, args.users_list,
+                                 min_gain=args.min_gain / 100.0, **common)
+    print(f"rate sweep: {', '.join(f'{r:g}' for r in args.rate_list)} requests/s, "
+          f"{args.arrival} arrivals, {tail}, {base_url}", file=sys.stderr)
+    return rate_sweep(engine, workload, args.rate_list, arrival=args.arrival,
+                      burstiness=args.burstiness, seed=args.seed,
+                      max_in_flight=args.max_in_flight, **common)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,12 @@ import pytest
 from atlas_suite import routes
 from atlas_suite.baseline import compare, load_baseline, save_baseline
 from atlas_suite.calibration import trivial_server
-from atlas_suite.experiments.sweep import geometric_rates, latency_growth, rate_sweep
+from atlas_suite.experiments.sweep import (
+    concurrency_sweep,
+    geometric_rates,
+    latency_growth,
+    rate_sweep,
+)
 from atlas_suite.load_engine import LoadEngine, arrival_gaps
 from atlas_suite.load_result import LoadResult, Sample, figure
 from atlas_suite.slo import Slo, evaluate, parse_slo, parse_slos
@@ -170,6 +175,43 @@ def test_the_sweep_stops_at_the_first_rate_whose_objectives_do_not_hold() -> Non
     assert len(sweep.steps) == 1 and sweep.best is None
     assert "SLO missed: e2e p50 <= 0.001 ms" in sweep.stopped_because
     assert sweep.steps[0].slo.attainment == 0.0
+
+
+# -- the concurrency sweep ----------------------------------------------------------------------
+def test_the_concurrency_sweep_stops_where_more_users_add_no_throughput(tmp_path: Path) -> None:
+    with trivial_server(handler=_slow) as server:  # one answer at a time, whatever the users
+        spec = RequestSpec(server.url + "/v1/anything", {"prompt": "x"})
+        sweep = concurrency_sweep(LoadEngine(timeout_s=30), cycling(spec), [1, 2, 4, 8],
+                                  step_s=1.5, slos=parse_slos("e2e p99 <= 20 s"))
+    best, last = sweep.best, sweep.steps[-1]
+    assert best is not None and best.users in (1, 2)  # 2: the client's own time hid at 1 user
+    assert not last.sustained and last.reasons[-1].startswith("saturated"), last.reasons
+    assert last.users is not None and last.users <= 4
+    figures = sweep.figures()
+    assert figures["axis"] == "concurrency" and figures["highest_sustainable_users"] == best.users
+    sweep.write_csv(tmp_path / "c.csv")
+    rows = list(csv.DictReader((tmp_path / "c.csv").open()))
+    assert [int(r["users"]) for r in rows] == [s.users for s in sweep.steps]
+    assert "offered_per_s" not in rows[0]
+    assert sweep.plot(tmp_path / "c.png", "users").stat().st_size > 1000
+    words = "1 user" if best.users == 1 else f"{best.users} users"
+    assert dict(sweep.table())["highest sustainable concurrency"] == words
+
+
+def test_a_server_that_scales_with_its_users_sustains_every_level() -> None:
+    with trivial_server(tokens=3, interval_s=0.02) as server:  # waits without working
+        spec = RequestSpec(server.url + routes.COMPLETIONS, {"prompt": "x", "stream": True})
+        sweep = concurrency_sweep(LoadEngine(timeout_s=30), cycling(spec), [1, 2, 4],
+                                  step_s=1.0)
+    assert [s.sustained for s in sweep.steps] == [True, True, True]
+    assert sweep.best is sweep.steps[-1]
+    assert sweep.stopped_because.startswith("every concurrency of the sweep was sustained")
+
+
+def test_a_concurrency_sweep_needs_rising_users() -> None:
+    with pytest.raises(ValueError, match="rising numbers of users"):
+        concurrency_sweep(LoadEngine(), cycling(RequestSpec("http://127.0.0.1:9/")), [2, 1],
+                          step_s=1.0)
 
 
 # -- baselines ----------------------------------------------------------------------------------

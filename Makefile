@@ -97,8 +97,10 @@ SWEEP_URL ?=
 SWEEP_RATES ?= 0.5,1,2,4,8
 SWEEP_STEP_SECONDS ?= 20
 SWEEP_SLO ?= TTFT p99 <= 5 s, TPOT p99 <= 500 ms
-rate-sweep:  ## request rate up until the SLOs fail or the server saturates (SWEEP_URL or a reference)
+SWEEP_USERS ?=
+rate-sweep:  ## request rate (or SWEEP_USERS) up until the SLOs fail or the server saturates
 	$(BIN)/python scripts/atlas-rate-sweep.py --rates $(SWEEP_RATES) \
+	  $(if $(SWEEP_USERS),--concurrency $(SWEEP_USERS)) \
 	  --step-seconds $(SWEEP_STEP_SECONDS) --slo "$(SWEEP_SLO)" \
 	  $(if $(SWEEP_URL),--url $(SWEEP_URL),--start-reference)
 

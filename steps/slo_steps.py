@@ -12,7 +12,7 @@ from behave import given, then, when
 from hamcrest import assert_that, equal_to, greater_than, greater_than_or_equal_to, is_not, none
 
 from atlas_suite.baseline import compare, load_baseline, save_baseline
-from atlas_suite.experiments.sweep import SweepResult, rate_sweep
+from atlas_suite.experiments.sweep import SweepResult, concurrency_sweep, rate_sweep
 from atlas_suite.load_result import figure
 from atlas_suite.plots import report_dir
 from atlas_suite.slo import Slo, SloReport, evaluate, parse_slos
@@ -142,37 +142,65 @@ def step_figure_tail(context: Any, q: int, words: str, k: float) -> None:
                         f"{median:.1f} ms (at most {k:g})")
 
 
-# -- the rate sweep -----------------------------------------------------------------------------
-@when("the request rate is swept over {rates} per second, {seconds:Number} seconds each, with "
-      "{kind} completions of {tokens:Int} tokens")
-def step_sweep(context: Any, rates: str, seconds: float, kind: str, tokens: int) -> None:
+# -- the rate and concurrency sweeps ------------------------------------------------------------
+@when("the request rate is swept over {rates:Numbers} per second, {seconds:Number} seconds each, "
+      "with {kind} completions of {tokens:Int} tokens")
+def step_sweep(context: Any, rates: list[float], seconds: float, kind: str, tokens: int) -> None:
     """An open-loop step at each rate (``0.5, 1, 2``) in turn until one is not sustained: an
     objective missed (when noted), completions falling behind the offered rate, a growing
     queue, failures. The table (JSON, CSV) and the curve (PNG) are attached."""
-    try:
-        rate_list = [float(r) for r in re.split(r"\s*(?:,|\band\b)\s*", rates.strip()) if r]
-    except ValueError:
-        raise AssertionError(f'rates "{rates}": numbers separated by commas') from None
-    slos = list(notes(context).get("slos", []))
-    sweep = rate_sweep(engine(context), _workload(context, kind, tokens), rate_list,
-                       step_s=seconds, slos=slos, warmup=2)
-    what = f"rate sweep over {rates}/s, {seconds:g} s each, {kind} completions of {tokens} tokens"
-    title = f"{what}: highest sustainable " + (f"{sweep.best.offered_per_s:g}/s"
-                                                if sweep.best else "none")
+    sweep = rate_sweep(engine(context), _workload(context, kind, tokens), rates,
+                       step_s=seconds, slos=_noted_slos(context), warmup=2)
+    _publish_sweep(context, f"rate sweep over {', '.join(f'{r:g}' for r in rates)}/s, "
+                            f"{seconds:g} s each, {kind} completions of {tokens} tokens", sweep)
+
+
+@when("the concurrency is swept over {users:Numbers} users, {seconds:Number} seconds each, "
+      "with {kind} completions of {tokens:Int} tokens")
+def step_concurrency_sweep(context: Any, users: list[float], seconds: float, kind: str,
+                           tokens: int) -> None:
+    """A closed loop of each number of users (``1, 2, 4``) in turn until one is not sustained:
+    an objective missed (when noted), failures, or throughput that stopped rising with the
+    users (the knee). The table (JSON, CSV) and the curve (PNG) are attached."""
+    levels = [int(n) for n in users]
+    sweep = concurrency_sweep(engine(context), _workload(context, kind, tokens), levels,
+                              step_s=seconds, slos=_noted_slos(context), warmup=2)
+    _publish_sweep(context, f"concurrency sweep over {', '.join(map(str, levels))} users, "
+                            f"{seconds:g} s each, {kind} completions of {tokens} tokens", sweep)
+
+
+def _noted_slos(context: Any) -> list[Slo]:
+    return list(notes(context).get("slos", []))
+
+
+def _publish_sweep(context: Any, what: str, sweep: SweepResult) -> None:
+    title = f"{what}: highest sustainable {sweep.best_words}"
     run = publish_run(context, what, sweep.figures(), lambda path: sweep.plot(path, title),
                       result=sweep.best.result if sweep.best else sweep.steps[-1].result,
                       outcome=sweep)
     sweep.write_csv(run.json_path.with_suffix(".csv"))
-    attach_table(context, "rate sweep", sweep.table())
+    attach_table(context, sweep.axis + " sweep", sweep.table())
 
 
-@then("the sweep found a highest sustainable rate")
-def step_sweep_found(context: Any) -> None:
-    """At least the first rate was sustained."""
+@then("the sweep found a highest sustainable {axis:SweepAxis}")
+def step_sweep_found(context: Any, axis: str) -> None:
+    """At least the first rate (or number of users) was sustained."""
     sweep = outcome(context, SweepResult)
-    record_check(context, "highest sustainable rate (requests/s)",
-                 sweep.best.offered_per_s if sweep.best else None, "any", sweep.best is not None)
-    assert_that(sweep.best, is_not(none()), f"no rate was sustained: {sweep.stopped_because}")
+    assert_that(sweep.axis, equal_to(axis), "the last sweep's kind")
+    record_check(context, f"highest sustainable {axis}", sweep.best.level if sweep.best
+                 else None, "any", sweep.best is not None)
+    assert_that(sweep.best, is_not(none()), f"no {axis} was sustained: {sweep.stopped_because}")
+
+
+@then("the highest sustainable concurrency is at least {users:Int} users")
+def step_sweep_users(context: Any, users: int) -> None:
+    """An absolute capacity in users (@hardware rows)."""
+    sweep = outcome(context, SweepResult)
+    value = sweep.best.users or 0 if sweep.best else 0
+    record_check(context, "highest sustainable concurrency (users)", value, users,
+                 value >= users)
+    assert_that(value, greater_than_or_equal_to(users),
+                f"highest sustainable concurrency ({sweep.stopped_because})")
 
 
 @then("the highest sustainable rate is at least {rate:Number} requests per second")

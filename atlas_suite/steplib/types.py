@@ -2,7 +2,8 @@
 
 Use them in step patterns as ``{status:Status}``, ``{value:JSON}``, ``{n:Int}``,
 ``{x:Number}``, ``{size:ByteSize}``, ``{method:Method}``, ``{kind:JsonKind}``,
-``{damage:Damage}``, ``{region:Region}``, ``{cut:Cut}``, ``{part:ForgedPart}``, ``{harm:Harm}``.
+``{damage:Damage}``, ``{region:Region}``, ``{cut:Cut}``, ``{part:ForgedPart}``, ``{harm:Harm}``,
+``{values:Numbers}``, ``{axis:SweepAxis}``.
 """
 
 from __future__ import annotations
@@ -113,6 +114,25 @@ def parse_kind(text: str) -> str:
 
 
 _register(Kind=parse_kind)
+
+_NUMBER = r"\d+(?:\.\d+)?"
+
+
+@parse.with_pattern(rf"{_NUMBER}(?:\s*(?:,|\band\b)\s*{_NUMBER})*")
+def parse_numbers(text: str) -> list[float]:
+    """A list of numbers separated by commas or "and": "0.5, 1, 2" or "1, 2 and 4"."""
+    return [float(n) for n in re.findall(_NUMBER, text)]
+
+
+
+
+@parse.with_pattern(r"rate|concurrency")
+def parse_sweep_axis(text: str) -> str:
+    """What a sweep steps up: the request "rate" (open loops) or the "concurrency" (users)."""
+    return text
+
+
+_register(Numbers=parse_numbers, SweepAxis=parse_sweep_axis)
 
 
 @parse.with_pattern(r'[^"]*')

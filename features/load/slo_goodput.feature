@@ -1,5 +1,5 @@
 @load
-Feature: Service-level objectives, goodput, rate sweeps and baselines
+Feature: Service-level objectives, goodput, rate and concurrency sweeps, and baselines
   Teams that choose a serving stack state service-level objectives (SLOs) on the time to first
   token (TTFT), the time per output token (TPOT) and the end-to-end latency (e2e), and ask how
   many requests per second meet them (goodput) and up to which request rate they hold. The
@@ -36,6 +36,13 @@ Feature: Service-level objectives, goodput, rate sweeps and baselines
     And at the highest sustainable rate the goodput is at least 25 percent of the offered rate
 
   @req.LOAD-USERS
+  Scenario: A short concurrency sweep finds how many users the server serves, with its curve and table
+    Given the server under test is running
+    And the service-level objectives "TTFT p99 <= 60 s, e2e <= 120 s"
+    When the concurrency is swept over 1, 2, 4 users, 4 seconds each, with streamed plain completions of 8 tokens
+    Then the sweep found a highest sustainable concurrency
+
+  @req.LOAD-USERS
   Scenario: A second run against the same server is within the tolerance of the first run's baseline
     Given the server under test is running
     When streamed plain completions of 8 tokens arrive at 1 per second with constant arrivals for 5 seconds after 2 warm-up requests
@@ -67,3 +74,14 @@ Feature: Service-level objectives, goodput, rate sweeps and baselines
     Examples: SmolLM2-135M, 4 slots, 2 dedicated cores
       | rates               | seconds | tokens | ttft_ms | tpot_ms | rate |
       | 0.5, 1, 2, 4, 8, 16 | 30      | 16     | 2000    | 200     | 2    |
+
+  @hardware @req.LOAD-USERS
+  Scenario Outline: On dedicated hardware, the concurrency sweep serves at least <users> users within the objectives
+    Given the server under test is running
+    And the service-level objectives "TTFT p99 <= <ttft_ms> ms, TPOT p99 <= <tpot_ms> ms"
+    When the concurrency is swept over <levels> users, <seconds> seconds each, with streamed plain completions of <tokens> tokens
+    Then the highest sustainable concurrency is at least <users> users
+
+    Examples: SmolLM2-135M, 4 slots, 2 dedicated cores
+      | levels         | seconds | tokens | ttft_ms | tpot_ms | users |
+      | 1, 2, 4, 8, 16 | 30      | 16     | 2000    | 200     | 2     |

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from atlas_reference.completions import handle_completion
+from atlas_reference.completions import handle_completion, handle_embeddings
 from atlas_reference.errors import ApiError, error_body, error_response
 from atlas_reference.openapi import PATH as OPENAPI_PATH
 from atlas_reference.openapi import openapi_document
@@ -171,6 +171,10 @@ async def chat_completions(state: ServerState, request: Request,
     return await handle_completion(state, body, chat=True, on_done=tracker)
 
 
+async def embeddings(state: ServerState, request: Request, tracker: RequestTracker) -> Response:
+    return await handle_embeddings(state, await read_object(state, request))
+
+
 async def models(state: ServerState, request: Request, tracker: RequestTracker) -> Response:
     response = await state.engine.client.get("/v1/models")
     return Response(response.content, status_code=response.status_code,
@@ -281,6 +285,7 @@ def build_app(state: ServerState, on_failure: Callable[[], None] = lambda: None)
         Route("/v1/completions", route(state, completions, inference=True), methods=["POST"]),
         Route("/v1/chat/completions", route(state, chat_completions, inference=True),
               methods=["POST"]),
+        Route("/v1/embeddings", route(state, embeddings, inference=True), methods=["POST"]),
     ]
     if state.settings.atlas:
         routes += [

@@ -16,6 +16,8 @@ from atlas_models import fetch_model
 from atlas_reference import __version__
 from atlas_reference.settings import DEFAULT_MAX_BODY_BYTES, ServerSettings
 
+POOLING = ("mean", "cls", "last")  # llama.cpp's poolings that give one vector per input
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -47,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("-ngl", "--n-gpu-layers", type=int, default=0)
     add("--cache-ram", type=int, default=0,
         help="MiB of host memory for llama.cpp's prompt cache (0: off, bounded RSS)")
+    add("--embeddings", action="store_true",
+        help="serve /v1/embeddings as well as completions (llama-server's flag)")
+    add("--pooling", choices=POOLING, default="mean",
+        help="with --embeddings: how token embeddings become one vector (mean)")
     add("--shutdown-timeout", type=float, default=30.0,
         help="seconds in-flight requests get to finish on SIGTERM")
     add("--version", action="version", version=f"%(prog)s {__version__}")
@@ -117,6 +123,8 @@ def settings_from_args(argv: list[str] | None = None) -> ServerSettings:
         gpu_layers=999 if args.cuda else args.n_gpu_layers,
         cache_ram_mib=args.cache_ram,
         shutdown_timeout_s=args.shutdown_timeout,
+        embeddings=args.embeddings,
+        pooling=args.pooling,
     )
 
 

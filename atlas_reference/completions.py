@@ -197,6 +197,33 @@ async def _stream_with_atlas(state: ServerState, path: str, body: dict, work: At
     return await _StreamProxy(state, path, body, on_done, transform, release_unfinished).open()
 
 
+async def handle_embeddings(state: ServerState, body: dict) -> Response:
+    """``/v1/embeddings``: llama.cpp's own handler, on a server started with ``--embeddings``
+    (its answer untouched); otherwise a 404 that names the flag, as /v1/atlas/* routes answer on
+    a server without ``--atlas`` (llama-server answers 501: a 5xx for a request that cannot
+    succeed here would read as a server fault)."""
+    if not state.settings.embeddings:
+        raise ApiError(404, "this server does not serve embeddings: start it with --embeddings")
+    await _check_embedding_inputs(state, body.get("input"))
+    response = await state.engine.complete("/v1/embeddings", body)
+    if response.status_code != 200:
+        return _engine_error(response.status_code, response.content)
+    return JSONResponse(response.json())
+
+
+async def _check_embedding_inputs(state: ServerState, inputs: object) -> None:
+    """A 400 on ``input`` for a text longer than one embedding batch (llama.cpp answers 500)."""
+    limit = state.engine.embedding_tokens
+    texts = inputs if isinstance(inputs, list) else [inputs]
+    for i, text in enumerate(texts):
+        if limit is None or not isinstance(text, str):
+            continue
+        tokens = len(await state.engine.tokenize(text))
+        if tokens > limit:
+            raise ApiError(400, f"input {i} has {tokens} tokens, more than the {limit} one "
+                                "embedding takes", param="input")
+
+
 class _StreamProxy:
     """Relays the engine's server-sent events; closing the client closes the engine's stream,
     which frees the llama.cpp slot."""

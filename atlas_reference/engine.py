@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from atlas_reference.errors import ApiError
+from atlas_reference.errors import ApiError, error_body
 from atlas_reference.tokenizer import Vocabulary, load_vocabulary
 
 log = logging.getLogger("atlas.engine")
@@ -39,7 +39,7 @@ class Engine:
     """One embedded llama.cpp server and an async client to its private listener."""
 
     def __init__(self, model: Path, *, ctx_size: int, parallel: int, threads: int | None,
-                 gpu_layers: int, cache_ram_mib: int = 0) -> None:
+                 gpu_layers: int, cache_ram_mib: int = 0, pooling: str | None = None) -> None:
         import xllamacpp as xlc  # heavy native import, only when a server really starts
 
         params = xlc.CommonParams()
@@ -56,6 +56,14 @@ class Engine:
         if threads:
             params.cpuparams.n_threads = threads
             params.cpuparams_batch.n_threads = threads
+        if pooling is not None:  # embeddings beside completions, as llama-server --embeddings
+            params.embedding = True
+            params.pooling_type = getattr(xlc.llama_pooling_type,
+                                          f"LLAMA_POOLING_TYPE_{pooling.upper()}")
+            # llama.cpp embeds a whole input in one batch
+            params.n_batch = params.n_ubatch = min(params.n_batch, params.n_ubatch)
+        # the most tokens one input may have to be embedded (None: no embeddings)
+        self.embedding_tokens: int | None = params.n_ubatch if pooling is not None else None
         self._server = xlc.Server(params)
         self.base_url: str = self._server.listening_address.rstrip("/")
         self.model_name = model.stem
@@ -68,7 +76,8 @@ class Engine:
         # same JSON as its private listener gives, without a second HTTP hop; they release the
         # GIL while they generate, so each waits on a thread of this pool.
         self._handlers = {"/v1/completions": self._server.handle_completions,
-                          "/v1/chat/completions": self._server.handle_chat_completions}
+                          "/v1/chat/completions": self._server.handle_chat_completions,
+                          "/v1/embeddings": self._server.handle_embeddings}
         self._pool = ThreadPoolExecutor(max_workers=256, thread_name_prefix="llama")
         self.vocabulary: Vocabulary | None = load_vocabulary(model)
         log.info("engine listening privately on %s; tokenizing %s", self.base_url,
@@ -112,8 +121,11 @@ class Engine:
         handler = self._handlers.get(path)
         if handler is None or self._server is None:
             return await self.client.post(path, json=body)
-        payload = await asyncio.get_running_loop().run_in_executor(
-            self._pool, handler, as_parsed_json(body))
+        try:
+            payload = await asyncio.get_running_loop().run_in_executor(
+                self._pool, handler, as_parsed_json(body))
+        except ValueError as error:  # llama.cpp's invalid_argument: its listener answers 400
+            return httpx.Response(400, json=error_body(400, str(error)))
         error = payload.get("error") if isinstance(payload, dict) else None
         status = int(error.get("code") or 500) if isinstance(error, dict) else 200
         return httpx.Response(status, json=payload)

@@ -36,4 +36,6 @@ class ServerSettings:
     cache_ram_mib: int = 0
     shutdown_timeout_s: float = 30.0
     warmup_tokens: int = 16
+    embeddings: bool = False  # serve /v1/embeddings (llama-server's --embeddings)
+    pooling: str = "mean"  # how token embeddings become one vector (--pooling)
     extra: dict = field(default_factory=dict)

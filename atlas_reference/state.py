@@ -54,7 +54,8 @@ class ServerState:
         started = time.perf_counter()
         self.engine = Engine(s.model, ctx_size=s.ctx_size, parallel=s.parallel,
                              threads=s.threads, gpu_layers=s.gpu_layers,
-                             cache_ram_mib=s.cache_ram_mib)
+                             cache_ram_mib=s.cache_ram_mib,
+                             pooling=s.pooling if s.embeddings else None)
         self.model_context_length = _gguf_context_length(s.model) or s.ctx_size
         if s.atlas:
             config = MemoryConfig(window_size=s.window_size)

@@ -15,9 +15,11 @@ _VALUE_FLAGS: dict[str, str] = {
     "memory_file": "--atlas-memory-file",
     "window_size": "--atlas-window-size",
     "blend_ratio": "--atlas-blend-ratio",
+    "pooling": "--pooling",
 }
 # field name -> CLI flag, for the boolean switches
-_SWITCH_FLAGS: dict[str, str] = {"atlas": "--atlas", "persist": "--atlas-memory-persist"}
+_SWITCH_FLAGS: dict[str, str] = {"atlas": "--atlas", "persist": "--atlas-memory-persist",
+                                 "embeddings": "--embeddings"}
 
 MODELS = ("default", "tiny")
 
@@ -45,6 +47,8 @@ class ServerConfig:
     blend_ratio: float | None = None
     fsize_limit_kb: int | None = None
     model: str = "default"
+    embeddings: bool = False
+    pooling: str | None = None
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:

@@ -51,6 +51,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", MODELS, False),
     Route("POST", COMPLETIONS, False),
     Route("POST", CHAT_COMPLETIONS, False),
+    Route("POST", EMBEDDINGS, False),
     Route("GET", ATLAS_STATUS, True),
     Route("GET", ATLAS_CONFIG, True),
     Route("POST", ATLAS_CONFIG, True),

@@ -55,6 +55,15 @@ def step_plain_server(context: Any) -> None:
     use_server(context, context.pool.get(_default(context).with_(atlas=False)))
 
 
+@given("a server started to serve embeddings")
+@skips_when_unsupported
+def step_embeddings_server(context: Any) -> None:
+    """A server started with ``--embeddings --pooling mean`` (llama-server's flags; mean
+    pooling gives one vector per text whatever the model's own pooling)."""
+    config = _default(context).with_(embeddings=True, pooling="mean")
+    use_server(context, context.pool.get(config))
+
+
 @given("an ATLAS server with a memory budget of {mb:Int} MB")
 @skips_when_unsupported
 def step_budget_server(context: Any, mb: int) -> None:

@@ -3,7 +3,7 @@ Feature: The OpenAI features applications rely on work, with ATLAS off and on
   Applications use more of the OpenAI API than a prompt and its answer: stop sequences and the
   reason an answer finished, reproducible answers, several choices, log probabilities, the token
   usage at the end of a stream, answers that follow a JSON schema, tool calls, a clear refusal
-  of a prompt longer than the context, and embeddings. Each works as OpenAI's own clients expect
+  of a prompt longer than the context (embeddings: embeddings.feature). Each works as OpenAI's own clients expect
   (every answer is also checked with the official Python SDK's types), and where the ATLAS
   extension applies it works the same with ATLAS on. A capability the server does not offer
   skips with the reason.
@@ -135,7 +135,3 @@ Feature: The OpenAI features applications rely on work, with ATLAS off and on
     Examples: With ATLAS on
       | atlas         |
       | with ATLAS on |
-
-  Scenario: Two texts turned into embeddings give one vector each, of one length
-    When I ask for the embeddings of two texts
-    Then the answer has one vector per text, all of the same length

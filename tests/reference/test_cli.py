@@ -38,6 +38,16 @@ def test_flags_map_to_settings(model: Path) -> None:
     assert settings.gpu_layers == 999
 
 
+def test_embeddings_are_off_unless_asked_and_pool_by_the_mean(model: Path,
+                                                              capsys: pytest.CaptureFixture[str]
+                                                              ) -> None:
+    assert not settings_from_args(["-m", str(model)]).embeddings
+    settings = settings_from_args(["-m", str(model), "--embeddings", "--pooling", "cls"])
+    assert settings.embeddings and settings.pooling == "cls"
+    assert settings_from_args(["-m", str(model), "--embeddings"]).pooling == "mean"
+    assert "--pooling" in refusal(["-m", str(model), "--pooling", "none"], capsys)
+
+
 def test_api_key_file_adds_keys(model: Path, tmp_path: Path) -> None:
     keys = tmp_path / "keys"
     keys.write_text("one\n\n two \n")

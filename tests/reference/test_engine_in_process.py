@@ -78,3 +78,30 @@ def test_integers_beyond_64_bits_reach_the_engine_as_its_json_parser_would_read_
     body = {"prompt": [5, 2**96, [True, -(2**70)]], "seed": 2**63, "n": {"k": 2**64}}
     assert as_parsed_json(body) == {"prompt": [5, float(2**96), [True, float(-(2**70))]],
                                     "seed": 2**63, "n": {"k": float(2**64)}}
+
+
+def test_embeddings_in_process_are_the_listener_s_answer() -> None:
+    model = default_model_path()
+    if not model.is_file():
+        pytest.skip(f"the reference model is not cached at {model} (make model)")
+    from atlas_reference.engine import Engine
+
+    engine = Engine(model, ctx_size=256, parallel=1, threads=1, gpu_layers=0, pooling="mean")
+    try:
+        body = {"input": ["red sky", "green grass"]}
+        with httpx.Client(base_url=engine.base_url, timeout=120) as client:
+            expected = client.post("/v1/embeddings", json=body)
+        got = asyncio.run(engine.complete("/v1/embeddings", dict(body)))
+        assert expected.status_code == got.status_code == 200
+        vectors = [item["embedding"] for item in got.json()["data"]]
+        assert len(vectors) == 2 and len(vectors[0]) == len(vectors[1]) > 0
+        assert vectors == [item["embedding"] for item in expected.json()["data"]]
+        refused = asyncio.run(engine.complete("/v1/embeddings", {"input": 5}))
+        assert refused.status_code == 400  # llama.cpp's invalid argument, as its listener says
+        assert refused.json()["error"]["type"] == "invalid_request_error"
+        completion = asyncio.run(engine.complete("/v1/completions", {"prompt": "Hi",
+                                                                     "max_tokens": 2}))
+        assert completion.status_code == 200  # completions are still served beside them
+    finally:
+        asyncio.run(engine.aclose())
+        engine.stop()

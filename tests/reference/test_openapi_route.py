@@ -23,3 +23,4 @@ def test_the_document_is_served_as_the_repository_holds_it(tmp_path: Path) -> No
     assert reply.headers["content-type"].startswith("application/yaml")
     assert reply.content == (ROOT / "schemas" / "openapi.yaml").read_bytes()
     assert yaml.safe_load(reply.text)["openapi"].startswith("3.1")
+

@@ -20,7 +20,13 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from atlas_reference.errors import ApiError, error_body
 from atlas_reference.limits import estimate_atlas_bytes
-from atlas_reference.params import AtlasOptions, check_messages, parse_atlas_extension
+from atlas_reference.params import (
+    AtlasOptions,
+    check_choices,
+    check_messages,
+    check_tools,
+    parse_atlas_extension,
+)
 from atlas_reference.state import ServerState
 
 log = logging.getLogger("atlas.completions")
@@ -42,6 +48,9 @@ async def handle_completion(state: ServerState, body: dict, chat: bool, on_done)
     """Serve ``/v1/completions`` (chat=False) or ``/v1/chat/completions`` (chat=True)."""
     if chat:
         check_messages(body.get("messages"))
+        check_tools(body.get("tools"))
+    else:
+        check_choices(body)
     atlas_raw = body.pop("atlas", None)
     options = None
     if state.settings.atlas:

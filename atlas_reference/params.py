@@ -116,3 +116,40 @@ def check_messages(messages: Any) -> None:
         content = message.get("content")
         _check(content is None or isinstance(content, (str, list)), f"{where}.content",
                "must be a string, a list of content parts or null")
+
+
+def check_tools(tools: Any) -> None:
+    """Tools the engine can read: absent, null, or a list of ``{"type": "function",
+    "function": {"name": "...", "parameters": {...}}}``. llama.cpp answers 500 ("Failed to
+    parse tools") to anything else; the contract wants a 400 naming the field."""
+    if tools is None:
+        return
+    _check(isinstance(tools, list), "tools", "must be a list of tools")
+    for index, tool in enumerate(tools):
+        where = f"tools[{index}]"
+        _check(isinstance(tool, dict) and tool.get("type") == "function", f"{where}.type",
+               'must be "function"')
+        function = tool.get("function")
+        _check(isinstance(function, dict), f"{where}.function", "must be an object")
+        _check(isinstance(function.get("name"), str) and function["name"] != "",
+               f"{where}.function.name", "must be a non-empty string")
+        parameters = function.get("parameters")
+        _check(parameters is None or isinstance(parameters, dict),
+               f"{where}.function.parameters", "must be a JSON schema object")
+
+
+def check_choices(body: dict) -> None:
+    """More than one choice (``n`` > 1) of an empty prompt is a 400 on ``prompt``: llama.cpp
+    never answers such a request, and the slots it holds stay taken, so that later requests
+    for several choices wait forever too."""
+    n = body.get("n")  # llama.cpp reads any JSON number: 2.0 is 2
+    if not isinstance(n, (int, float)) or isinstance(n, bool) or n <= 1:
+        return
+    prompt = body.get("prompt")
+    prompts = prompt if isinstance(prompt, list) and not _token_ids(prompt) else [prompt]
+    _check(all(p not in ("", []) for p in prompts), "prompt",
+           f"an empty prompt cannot be asked for {n:g} choices (n)")
+
+
+def _token_ids(prompt: list) -> bool:
+    return bool(prompt) and all(isinstance(t, int) and not isinstance(t, bool) for t in prompt)

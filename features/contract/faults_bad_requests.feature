@@ -49,6 +49,21 @@ Feature: Bad requests get clear errors in the OpenAI envelope
       | /v1/atlas/config       | {"window_size": 256}  |
       | /v1/atlas/memory/reset | {"memory": "default"} |
 
+  @req.ERR-ENVELOPE @req.QUAL-NO-CRASH
+  Scenario Outline: A request the engine cannot serve, <what>, is a 400 and the server carries on
+    When I POST "<route>" with:
+      """
+      <body>
+      """
+    Then the response status is 400
+    And the response matches the "error" schema
+    And the server is healthy
+
+    Examples: found by the fuzzer
+      | what                               | route                | body                                                                                                                  |
+      | several choices of an empty prompt | /v1/completions      | {"prompt": "", "n": 2, "max_tokens": 2}                                                                               |
+      | a tool of no known type            | /v1/chat/completions | {"messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "", "function": {"name": "f"}}], "max_tokens": 2} |
+
   @smoke
   @req.ERR-BODY-LIMIT @req.ERR-ENVELOPE
   Scenario: A body over 8 MiB is refused with 413

@@ -84,6 +84,21 @@ VALID: dict[str, Any] = {
     "memory_file_request": {"filename": "a.atlas", "memory": "b.atlas"},
     "memory_delete_request": {"filename": "a.atlas"},
     "memory_reset_request": {},
+    "embeddings": {"object": "list", "model": "m", "usage": {"prompt_tokens": 4,
+                                                             "total_tokens": 4},
+                   "data": [{"object": "embedding", "index": 0, "embedding": [0.1, -0.2]}]},
+    "embeddings_request": {"model": "m", "input": ["red sky", "green grass"]},
+    "stream_options": {"include_usage": True},
+    "json_schema_object": {"type": "object", "properties": {"city": {"type": "string"}},
+                           "required": ["city"]},
+    "response_format": {"type": "json_schema",
+                        "json_schema": {"name": "place", "strict": True,
+                                        "schema": {"type": "object",
+                                                   "properties": {"n": {"type": "integer"}}}}},
+    "tool": {"type": "function",
+             "function": {"name": "get_weather", "description": "the weather in a city",
+                          "parameters": {"type": "object",
+                                         "properties": {"city": {"type": "string"}}}}},
 }
 
 
@@ -115,6 +130,12 @@ def _broken(name: str) -> Any:
         "memory_file_request": lambda d: d.update(filename="../a.atlas"),
         "memory_delete_request": lambda d: d.pop("filename"),
         "memory_reset_request": lambda d: d.update(memory="a..atlas"),
+        "embeddings": lambda d: d["data"][0].update(embedding=[]),
+        "embeddings_request": lambda d: d.update(input=[]),
+        "stream_options": lambda d: d.update(include_usage="yes"),
+        "json_schema_object": lambda d: d["properties"].update(city={"type": "date"}),
+        "response_format": lambda d: d["json_schema"].pop("schema"),
+        "tool": lambda d: d["function"].update(name="no spaces allowed"),
     }
     scalars = {"memory_name": "a..atlas", "memory_ref": "/etc/passwd"}
     if name in scalars:

@@ -256,7 +256,10 @@ def service_reasons(step: SweepStep, *, min_attainment: float) -> list[str]:
     reasons = []
     summary = step.result.summary()
     if summary["errors"]["total"]:
-        reasons.append(f"{summary['errors']['total']} requests failed")
+        kinds = ", ".join(f"{kind} x{n}" for kind, n in summary["errors"]["by_type"].items())
+        first = next((s.detail for s in step.result.samples if not s.ok and s.detail), "")
+        reasons.append(f"{summary['errors']['total']} requests failed ({kinds})" +
+                       (f', the first: "{first[:160]}"' if first else ""))
     if summary["not_sent"]:
         reasons.append(f"{summary['not_sent']} arrivals found the in-flight cap full")
     missed = [str(s) for s in step.slo.slos if not step.slo.run_holds(s)]

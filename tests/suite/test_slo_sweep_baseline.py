@@ -208,6 +208,17 @@ def test_a_server_that_scales_with_its_users_sustains_every_level() -> None:
     assert sweep.stopped_because.startswith("every concurrency of the sweep was sustained")
 
 
+def test_a_step_with_failures_says_what_they_were() -> None:
+    with trivial_server() as server:
+        spec = RequestSpec(server.url + "/v1/completions?status=500", {"prompt": "x"})
+        sweep = concurrency_sweep(LoadEngine(timeout_s=30), cycling(spec), [1, 2], step_s=0.5)
+    (step,) = sweep.steps
+    assert sweep.best is None and step.reasons[0].endswith('the first: "' +
+                                                           step.result.samples[0].detail[:160]
+                                                           + '"')
+    assert "requests failed (unavailable_error x" in step.reasons[0]
+
+
 def test_a_concurrency_sweep_needs_rising_users() -> None:
     with pytest.raises(ValueError, match="rising numbers of users"):
         concurrency_sweep(LoadEngine(), cycling(RequestSpec("http://127.0.0.1:9/")), [2, 1],

@@ -70,3 +70,7 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
         alive = "running" if server.alive() else "no longer running"
         attach_text(context, f"server log tail ({server.config.label()}, {alive})",
                     server.log_tail(80))
+    if server is not None and getattr(context, "left_unanswered", False) and \
+            context.pool.retire(server):
+        attach_text(context, "server retired", "it left a request unanswered and may still "
+                    "hold slots for it: later scenarios get a newly started server")

@@ -312,6 +312,20 @@ class ServerPool:
             self._stop(existing)
         return self.get(config)
 
+    def retire(self, server: ManagedServer) -> bool:
+        """Stop a server the suite started and forget it, so that the next scenario of its
+        configuration gets a new one (a server that left a request unanswered may hold its
+        slots forever, and every later scenario would fail for a reason not its own).
+        Answers whether it was retired (a server the suite did not start is left alone)."""
+        if not server.started_by_suite:
+            return False
+        for config, known in list(self._servers.items()):
+            if known is server:
+                del self._servers[config]
+                self._stop(server)
+                return True
+        return False
+
     def restart(self, config: ServerConfig) -> ManagedServer:
         """Stop the server of ``config`` gracefully and start it again on the same memory folder."""
         server = self.get(config)

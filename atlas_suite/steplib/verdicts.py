@@ -27,6 +27,7 @@ from atlas_suite.reporting import attach_text
 from atlas_suite.targets import Unsupported
 from atlas_suite.verdicts import (
     ConnectionProblem,
+    NoAnswerInTime,
     ServerDid,
     StartRefusedFlag,
     died,
@@ -106,6 +107,8 @@ def translating(func: Callable[..., Any]) -> Callable[..., Any]:
                 context.scenario.skip(reason=str(what))
                 return None
             assert isinstance(what, ServerDid)
+            if isinstance(what, NoAnswerInTime):
+                context.left_unanswered = True  # after_scenario retires the server
             if what.details:
                 attach_text(context, "what the server did", what.details)
             raise ServerDid(what.verdict) from None

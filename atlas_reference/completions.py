@@ -223,9 +223,11 @@ async def handle_embeddings(state: ServerState, body: dict) -> Response:
 async def _check_embedding_inputs(state: ServerState, inputs: object) -> None:
     """A 400 on ``input`` for a text longer than one embedding batch (llama.cpp answers 500)."""
     limit = state.engine.embedding_tokens
+    if limit is None:
+        return
     texts = inputs if isinstance(inputs, list) else [inputs]
     for i, text in enumerate(texts):
-        if limit is None or not isinstance(text, str):
+        if not isinstance(text, str):
             continue
         tokens = len(await state.engine.tokenize(text))
         if tokens > limit:

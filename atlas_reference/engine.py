@@ -56,14 +56,15 @@ class Engine:
         if threads:
             params.cpuparams.n_threads = threads
             params.cpuparams_batch.n_threads = threads
+        # the most tokens one input may have to be embedded (None: no embeddings)
+        self.embedding_tokens: int | None = None
         if pooling is not None:  # embeddings beside completions, as llama-server --embeddings
             params.embedding = True
             params.pooling_type = getattr(xlc.llama_pooling_type,
                                           f"LLAMA_POOLING_TYPE_{pooling.upper()}")
             # llama.cpp embeds a whole input in one batch
             params.n_batch = params.n_ubatch = min(params.n_batch, params.n_ubatch)
-        # the most tokens one input may have to be embedded (None: no embeddings)
-        self.embedding_tokens: int | None = params.n_ubatch if pooling is not None else None
+            self.embedding_tokens = params.n_ubatch
         self._server = xlc.Server(params)
         self.base_url: str = self._server.listening_address.rstrip("/")
         self.model_name = model.stem

@@ -124,8 +124,6 @@ def parse_numbers(text: str) -> list[float]:
     return [float(n) for n in re.findall(_NUMBER, text)]
 
 
-
-
 @parse.with_pattern(r"rate|concurrency")
 def parse_sweep_axis(text: str) -> str:
     """What a sweep steps up: the request "rate" (open loops) or the "concurrency" (users)."""
